@@ -1,0 +1,488 @@
+"""The incremental HTTP/1.1 request parser (RFC 9112): bytes in, events out.
+
+``feed()`` appends bytes; ``next_event()`` returns the next event or
+``NEED_DATA``. One request gives ``RequestHead``, zero or more ``Data`` and
+``END_OF_MESSAGE``; after that the parser answers ``PAUSED`` until
+``start_next()``, so the caller decides when a pipelined request may begin
+(and can take ``trailing_data`` instead, after a protocol upgrade).
+
+Strategy (this is the server's hot path): the head is found with one
+``bytes.find(b"\\r\\n\\r\\n")``, split once into lines, and checked with one
+compiled pattern for the request line and one for the whole field section.
+Nothing loops over bytes in Python; only the slow path (``_grammar.explain_*``)
+looks closer, to name the defect of a rejected request.
+
+Invariants:
+* ``_buf[_pos:]`` is the unparsed input; ``feed`` re-bases it to ``_pos == 0``.
+* ``Data`` is never empty and never holds more than the body still owed.
+* Any input either parses or raises ``ProtocolError``; after one, every call to
+  ``next_event`` raises it again.
+* Feeding the same bytes in any split gives the same events (``Data`` may be cut
+  differently): early checks on incomplete input mirror the checks on whole input.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Final, Literal, TypeAlias
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._framing import (
+    CLOSE,
+    KEEP_ALIVE,
+    UPGRADE,
+    check_host,
+    connection_options,
+    content_length,
+    require_chunked,
+)
+from ._grammar import (
+    CHUNK_EXT,
+    FIELD_SECTION,
+    HEX,
+    LONE_CR_LF,
+    REQUEST_LINE,
+    TOKEN_START,
+    check_target,
+    excerpt,
+    explain_chunk_size_line,
+    explain_field_lines,
+    explain_request_line,
+    explain_version,
+)
+from .events import (
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    Data,
+    EndOfMessage,
+    Limits,
+    ProtocolError,
+    RequestHead,
+    _Sentinel,
+)
+
+__all__ = ["Event", "RequestParser"]
+
+Event: TypeAlias = (
+    RequestHead | Data | EndOfMessage | Literal[_Sentinel.NEED_DATA, _Sentinel.PAUSED]
+)
+"""What ``RequestParser.next_event`` returns."""
+
+
+class _State(enum.Enum):
+    HEAD = "waiting for a complete request head"
+    BODY = "reading a Content-Length body"
+    CHUNK_SIZE = "waiting for a chunk-size line"
+    CHUNK_DATA = "reading chunk data"
+    CHUNK_END = "waiting for the CRLF after chunk data"
+    TRAILERS = "waiting for the trailer section"
+    DONE = "message complete, END_OF_MESSAGE not returned yet"
+    PAUSED = "END_OF_MESSAGE returned, waiting for start_next()"
+    FAILED = "a ProtocolError was raised"
+
+
+# Module-level aliases: a global lookup is cheaper than an enum attribute lookup.
+_HEAD: Final = _State.HEAD
+_BODY: Final = _State.BODY
+_CHUNK_SIZE: Final = _State.CHUNK_SIZE
+_CHUNK_DATA: Final = _State.CHUNK_DATA
+_CHUNK_END: Final = _State.CHUNK_END
+_TRAILERS: Final = _State.TRAILERS
+_DONE: Final = _State.DONE
+_PAUSED: Final = _State.PAUSED
+_FAILED: Final = _State.FAILED
+
+# RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request
+# line (some clients send an extra CRLF after a body); more than this is garbage.
+MAX_EMPTY_LINES: Final = 4
+MAX_CHUNK_SIZE_DIGITS: Final = 16
+
+_V10: Final = (1, 0)
+_V11: Final = (1, 1)
+_VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
+_METHODS: Final = {
+    m.encode(): m
+    for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
+}
+
+
+class RequestParser:
+    """An incremental parser that gives the events of the requests fed to it.
+
+    ``limits`` bounds every part of a request; exceeding one raises
+    ``ProtocolError`` with the status to answer (414, 431 or 400).
+    """
+
+    __slots__ = (
+        "_buf",
+        "_empty_lines",
+        "_error",
+        "_host",
+        "_line_checked",
+        "_max_chunk",
+        "_max_count",
+        "_max_ext",
+        "_max_field",
+        "_max_head",
+        "_max_line",
+        "_max_trailer",
+        "_max_trailer_count",
+        "_pos",
+        "_remaining",
+        "_seen",
+        "_state",
+        "limits",
+    )
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+        self._state = _HEAD
+        self._remaining = 0  # body or chunk bytes still owed
+        self._seen = 0  # bytes after _pos already known not to end the head
+        self._empty_lines = 0
+        self._line_checked = False  # request line of an incomplete head validated
+        self._error: ProtocolError | None = None
+        self._host: str | None = None  # the last Host value found valid
+        self._max_line = limits.max_request_line
+        self._max_field = limits.max_field_size
+        self._max_head = limits.max_headers_size
+        self._max_count = limits.max_header_count
+        self._max_chunk = limits.max_chunk_size
+        self._max_ext = limits.max_chunk_ext_size
+        self._max_trailer = limits.max_trailer_size
+        self._max_trailer_count = limits.max_trailer_count
+
+    # -- public API
+
+    def feed(self, data: bytes) -> None:
+        """Append ``data`` to the input; call ``next_event()`` to parse it."""
+        if not data or self._state is _FAILED:
+            return
+        buf = self._buf
+        pos = self._pos
+        if pos >= len(buf):
+            # The common case: everything before was parsed. Keep the caller's
+            # bytes as they are (copy anything mutable, it could change under us).
+            self._buf = data if type(data) is bytes else bytes(data)
+        elif type(buf) is bytearray:
+            # Input arriving in small pieces (a slow head) is gathered in a
+            # bytearray, so each piece costs its own length, not the buffer's.
+            del buf[:pos]
+            buf += data
+        else:
+            gathered = bytearray(memoryview(buf)[pos:])
+            gathered += data
+            self._buf = gathered
+        self._pos = 0
+
+    def next_event(self) -> Event:
+        """Return the next event, ``NEED_DATA`` or ``PAUSED``; raise ``ProtocolError``."""
+        state = self._state
+        try:
+            if state is _HEAD:
+                return self._read_head()
+            if state is _DONE:
+                self._state = _PAUSED
+                return END_OF_MESSAGE
+            if state is _BODY:
+                return self._read_body()
+            if state is _PAUSED:
+                return PAUSED
+            if state is _FAILED:
+                raise self._error or ProtocolError(400, "the parser failed before")
+            return self._read_chunked()
+        except ProtocolError as exc:
+            self._state = _FAILED
+            self._error = exc
+            raise
+
+    def start_next(self) -> None:
+        """Go on to the next request after ``END_OF_MESSAGE`` was returned."""
+        if self._state is not _PAUSED:
+            raise RuntimeError(
+                f"start_next() called while {self._state.value}; "
+                "call it only after next_event() returned END_OF_MESSAGE"
+            )
+        self._state = _HEAD
+        self._seen = 0
+        self._empty_lines = 0
+        self._line_checked = False
+
+    @property
+    def trailing_data(self) -> bytes:
+        """The bytes fed but not parsed yet (after a 101 upgrade: the new protocol's)."""
+        return bytes(self._buf[self._pos :])
+
+    @property
+    def buffered(self) -> int:
+        """How many bytes are fed but not parsed yet."""
+        return len(self._buf) - self._pos
+
+    # -- the head
+
+    def _read_head(self) -> RequestHead | Literal[_Sentinel.NEED_DATA]:
+        buf = self._buf
+        pos = self._pos
+        end = buf.find(b"\r\n\r\n", pos + self._seen)
+        if end == -1:
+            return self._incomplete_head()
+        if type(buf) is not bytes:
+            buf = self._buf = bytes(buf)  # once per gathered head; events hold bytes
+        head = buf[pos:end]
+        lines = head.split(b"\r\n")
+        line = lines[0]
+        if not line and self._skip_empty_lines():
+            return self._read_head()
+        method, target, version = self._request_line(line)
+        if end + 4 - pos > self._max_head:
+            raise ProtocolError(431, f"request head larger than {self._max_head} bytes")
+        del lines[0]
+        if lines:
+            if len(lines) > self._max_count:
+                raise ProtocolError(431, f"more than {self._max_count} header fields")
+            # No single line can be too long if all of them together are short enough.
+            if len(head) - len(line) > self._max_field and max(map(len, lines)) > self._max_field:
+                raise ProtocolError(431, f"a header line is longer than {self._max_field} bytes")
+            if FIELD_SECTION.fullmatch(head, len(line) + 2) is None:
+                raise explain_field_lines(lines)
+            raw: list[tuple[bytes, bytes]] = []
+            pairs = []
+            for field in lines:
+                name, _, value = field.partition(b":")
+                value = value.strip(b" \t")
+                raw.append((name, value))
+                pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+            headers = CIMultiDict(pairs)
+        else:
+            raw = []
+            headers = CIMultiDict()
+
+        hosts = headers.getall("host", None)
+        # A connection sends the same Host every time: remember the last valid one.
+        if hosts is None or len(hosts) != 1 or hosts[0] != self._host:
+            check_host(hosts, version)
+            if hosts is not None:
+                self._host = hosts[0]
+        chunked = False
+        length = None
+        lengths = headers.getall("content-length", None)
+        codings = headers.getall("transfer-encoding", None)
+        if codings is not None:
+            if version is _V10:
+                raise ProtocolError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
+            if lengths is not None:
+                raise ProtocolError(400, "Content-Length and Transfer-Encoding both present")
+            require_chunked(codings)
+            chunked = True
+        elif lengths is not None:
+            length = content_length(lengths)
+        options = headers.getall("connection", None)
+        flags = 0 if options is None else connection_options(options)
+        if version is _V11:
+            keep_alive = not flags & CLOSE
+        else:
+            keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
+
+        self._pos = end + 4
+        self._seen = 0
+        self._line_checked = False
+        if chunked:
+            self._state = _CHUNK_SIZE
+        elif length:
+            self._state = _BODY
+            self._remaining = length
+        else:
+            self._state = _DONE
+        return RequestHead(
+            method,
+            target,
+            version,
+            CIMultiDictProxy(headers),
+            tuple(raw),
+            keep_alive,
+            chunked,
+            length,
+            bool(flags & UPGRADE) and "upgrade" in headers,
+            headers.get("expect"),
+        )
+
+    def _request_line(self, line: bytes) -> tuple[str, str, tuple[int, int]]:
+        """Return method, target and version of a complete request line, or raise."""
+        if len(line) > self._max_line:
+            raise ProtocolError(414, f"request line longer than {self._max_line} bytes")
+        m = REQUEST_LINE.fullmatch(line)
+        if m is None:
+            raise explain_request_line(line)
+        method_b, target_b, version_b = m.groups()
+        version = _VERSIONS.get(version_b)
+        if version is None:
+            if version_b[0] != 49:  # b"1": other majors are another protocol
+                raise explain_version(b"HTTP/" + version_b)
+            version = _V11  # RFC 9110 §6.2: serve a higher 1.x minor as 1.1
+        method = _METHODS.get(method_b) or method_b.decode("ascii")
+        target = target_b.decode("ascii")
+        if target_b[0] != 47 or method == "CONNECT":  # 47 is '/': origin-form
+            check_target(method, target)
+        return method, target, version
+
+    def _incomplete_head(self) -> RequestHead | Literal[_Sentinel.NEED_DATA]:
+        """Reject an incomplete head early when its fate is already known."""
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if not avail or (avail == 1 and buf[pos] == 13):
+            return NEED_DATA
+        if buf.startswith(b"\r\n", pos):
+            self._skip_empty_lines()
+            return self._read_head()
+        eol = buf.find(b"\r\n", pos)
+        if eol == -1:
+            if avail > self._max_line + 1:  # + 1: the last byte may be the CR of CRLF
+                raise ProtocolError(414, f"request line longer than {self._max_line} bytes")
+            if TOKEN_START.match(buf, pos) is None:
+                raise ProtocolError(400, f"invalid start of request {excerpt(bytes(buf[pos:]))}")
+        elif not self._line_checked:
+            self._request_line(bytes(buf[pos:eol]))
+            self._line_checked = True
+        if avail > self._max_head:
+            raise ProtocolError(431, f"request head larger than {self._max_head} bytes")
+        m = LONE_CR_LF.search(buf, pos + self._seen)
+        if m is not None:
+            what = "CR" if m.group()[0] == 13 else "LF"
+            raise ProtocolError(400, f"bare {what} in request head; lines must end in CRLF")
+        self._seen = avail - 3 if avail > 3 else 0
+        return NEED_DATA
+
+    def _skip_empty_lines(self) -> bool:
+        buf = self._buf
+        pos = self._pos
+        start = pos
+        while buf.startswith(b"\r\n", pos):
+            self._empty_lines += 1
+            if self._empty_lines > MAX_EMPTY_LINES:
+                raise ProtocolError(400, "too many empty lines before the request line")
+            pos += 2
+        self._pos = pos
+        self._seen = 0
+        return pos != start
+
+    # -- the body
+
+    def _read_body(self) -> Data | Literal[_Sentinel.NEED_DATA]:
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if not avail:
+            return NEED_DATA
+        if type(buf) is not bytes:
+            buf = self._buf = bytes(buf)
+        remaining = self._remaining
+        if avail <= remaining:
+            data = buf[pos:] if pos else buf
+            self._pos = len(buf)
+            remaining -= avail
+        else:
+            data = buf[pos : pos + remaining]
+            self._pos = pos + remaining
+            remaining = 0
+        self._remaining = remaining
+        if not remaining:
+            self._state = _DONE
+        return Data(data)
+
+    def _read_chunked(self) -> Data | EndOfMessage | Literal[_Sentinel.NEED_DATA]:
+        while True:
+            state = self._state
+            if state is _CHUNK_DATA:
+                event = self._read_body()
+                if self._state is _DONE:
+                    self._state = _CHUNK_END
+                return event
+            if state is _CHUNK_SIZE:
+                if not self._chunk_size_line():
+                    return NEED_DATA
+            elif state is _CHUNK_END:
+                if not self._chunk_end():
+                    return NEED_DATA
+            elif self._trailer_section():
+                self._state = _PAUSED
+                return END_OF_MESSAGE
+            else:
+                return NEED_DATA
+
+    def _chunk_size_line(self) -> bool:
+        buf = self._buf
+        pos = self._pos
+        eol = buf.find(b"\r\n", pos)
+        if eol == -1:
+            if len(buf) - pos > MAX_CHUNK_SIZE_DIGITS + self._max_ext + 1:
+                raise ProtocolError(400, "chunk-size line too long")
+            if LONE_CR_LF.search(buf, pos) is not None:
+                raise ProtocolError(400, "chunk-size line does not end in CRLF")
+            return False
+        line = bytes(buf[pos:eol])  # no copy when buf is bytes
+        m = HEX.match(line)
+        if m is None:
+            raise ProtocolError(400, f"invalid chunk size {excerpt(line)}")
+        digits = m.end()
+        if digits > MAX_CHUNK_SIZE_DIGITS:
+            raise ProtocolError(400, f"chunk size has more than {MAX_CHUNK_SIZE_DIGITS} digits")
+        if digits < len(line):
+            if len(line) - digits > self._max_ext:
+                raise ProtocolError(400, f"chunk extension longer than {self._max_ext} bytes")
+            if CHUNK_EXT.fullmatch(line, digits) is None:
+                raise explain_chunk_size_line(line, digits)
+        size = int(line[:digits], 16)
+        if size > self._max_chunk:
+            raise ProtocolError(400, f"chunk of {size} bytes is over the {self._max_chunk} limit")
+        self._pos = eol + 2
+        if size:
+            self._remaining = size
+            self._state = _CHUNK_DATA
+        else:
+            self._state = _TRAILERS
+        return True
+
+    def _chunk_end(self) -> bool:
+        buf = self._buf
+        pos = self._pos
+        if buf.startswith(b"\r\n", pos):
+            self._pos = pos + 2
+            self._state = _CHUNK_SIZE
+            return True
+        avail = len(buf) - pos
+        if not avail or (avail == 1 and buf[pos] == 13):
+            return False
+        found = excerpt(bytes(buf[pos : pos + 8]))
+        raise ProtocolError(400, f"chunk data not followed by CRLF: {found}")
+
+    def _trailer_section(self) -> bool:
+        """Consume the trailer section (RFC 9112 §7.1.2); trailers are checked, then dropped."""
+        buf = self._buf
+        pos = self._pos
+        if buf.startswith(b"\r\n", pos):
+            self._pos = pos + 2
+            return True
+        avail = len(buf) - pos
+        if not avail or (avail == 1 and buf[pos] == 13):
+            return False
+        end = buf.find(b"\r\n\r\n", pos)
+        limit = self._max_trailer
+        if end == -1:
+            if avail > limit:
+                raise ProtocolError(431, f"trailer section larger than {limit} bytes")
+            if LONE_CR_LF.search(buf, pos) is not None:
+                raise ProtocolError(400, "bare CR or LF in trailer section")
+            return False
+        if end + 4 - pos > limit:
+            raise ProtocolError(431, f"trailer section larger than {limit} bytes")
+        if buf.count(b"\r\n", pos, end) >= self._max_trailer_count:
+            raise ProtocolError(431, f"more than {self._max_trailer_count} trailer fields")
+        if FIELD_SECTION.fullmatch(buf, pos, end) is None:
+            raise explain_field_lines(bytes(buf[pos:end]).split(b"\r\n"), "trailer")
+        self._pos = end + 4
+        return True

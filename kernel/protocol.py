@@ -1,0 +1,598 @@
+"""The connection loop: one ``asyncio.Protocol`` and one task per connection.
+
+``data_received`` feeds the sans-IO parser and queues complete request heads
+(with a body stream each); the connection's task takes them in order, runs the
+application and writes the response, so pipelined requests are answered in the
+order they came. The task waits on a future only when the queue is empty; a
+handler that never suspends costs no task switch of its own.
+
+Invariants:
+* Bad input (``ProtocolError``) never reaches the application: requests
+  queued before it are answered first, then the error status is sent with
+  ``Connection: close`` and the connection closes.
+* Back-pressure both ways: reading pauses while a body stream is full or too
+  many pipelined requests wait; writers wait in ``drain()`` while the
+  transport's buffer is over its high-water mark.
+* When the peer goes away the handler's task is cancelled at its next await
+  (``handler_cancellation=True``, the default), as the spec describes.
+* Timers are lazy: one handle per connection that re-arms itself, so a
+  request costs a float assignment, not a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import traceback
+from collections import deque
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .http import (
+    END_OF_MESSAGE,
+    NEED_DATA,
+    Data,
+    Limits,
+    ProtocolError,
+    RequestHead,
+    RequestParser,
+    reason_phrase,
+    serialize_head,
+)
+from .http import http_date as _http_date
+from .request import Request
+from .response import Response, StreamResponse
+from .streams import EMPTY_STREAM, BodyStream
+
+if TYPE_CHECKING:
+    from .app import Application
+
+__all__ = ["AccessLoggerProtocol", "HttpProtocol", "RawReceiver", "Server"]
+
+log = logging.getLogger("jackfield.server")
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_PAUSE_BODY = 1
+_PAUSE_PIPELINE = 2
+_PAUSE_STOP = 4
+_BODY_BUFFER = 2**16
+
+
+class AccessLoggerProtocol(Protocol):
+    """What the server needs from an access logger."""
+
+    def log(self, request: Request, response: StreamResponse, elapsed: float) -> None: ...
+
+
+class RawReceiver(Protocol):
+    """Receives the raw byte stream after ``101 Switching Protocols``."""
+
+    def data_received(self, data: bytes) -> None: ...
+
+    def eof_received(self) -> None: ...
+
+    def connection_lost(self, exc: BaseException | None) -> None: ...
+
+
+class Server:
+    """A protocol factory for ``loop.create_server`` serving one application."""
+
+    def __init__(
+        self,
+        app: Application,
+        *,
+        access_logger: AccessLoggerProtocol | None = None,
+        keepalive_timeout: float = 75.0,
+        head_timeout: float = 60.0,
+        limits: Limits | None = None,
+        handler_cancellation: bool = True,
+        max_pipelined: int = 32,
+        max_discard: int = 1024 * 1024,
+        server_header: str | None = "jackfield",
+    ) -> None:
+        if keepalive_timeout <= 0 or head_timeout <= 0:
+            raise ValueError("keepalive_timeout and head_timeout must be > 0 seconds")
+        if max_pipelined < 1:
+            raise ValueError(f"max_pipelined must be >= 1, got {max_pipelined}")
+        self.app = app
+        self.access_logger = access_logger
+        self.keepalive_timeout = keepalive_timeout
+        self.head_timeout = head_timeout
+        self.limits = limits if limits is not None else Limits()
+        self.handler_cancellation = handler_cancellation
+        self.max_pipelined = max_pipelined
+        self.max_discard = max_discard
+        self.server_header = server_header
+        self.connections: set[HttpProtocol] = set()
+        self.closing = False
+
+    def __call__(self) -> HttpProtocol:
+        return HttpProtocol(self)
+
+    def pre_shutdown(self) -> None:
+        """Stop keep-alive: idle connections close now, busy ones after their response."""
+        self.closing = True
+        for conn in list(self.connections):
+            conn.close_when_idle()
+
+    async def shutdown(self, timeout: float | None = 60.0) -> None:
+        """Let in-flight requests finish within ``timeout``, then close everything."""
+        self.pre_shutdown()
+        tasks = [c._task for c in self.connections if c._task is not None and not c._task.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        for conn in list(self.connections):
+            conn.abort()
+        tasks = [t for t in tasks if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One HTTP/1.1 connection."""
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._app = server.app
+        self._parser = RequestParser(server.limits)
+        self.loop = asyncio.get_event_loop()
+        self.transport: asyncio.Transport | None = None
+        self._queue: deque[tuple[RequestHead, BodyStream]] = deque()
+        self._body: BodyStream | None = None  # the stream the parser is filling
+        self._waiter: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._error: ProtocolError | None = None
+        self._paused = 0
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._upgraded: RawReceiver | None = None
+        self._hold_parser = False
+        self._closing = False
+        self._lost = False
+        self._busy = False
+        self._continue_sent = False
+        self._active_response: StreamResponse | None = None
+        self._idle_since: float | None = None
+        self._head_since: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.tcp_nodelay = False
+        self.tcp_cork = False
+        self.secure = False
+        self.remote: str | None = None
+        self.sockname: Any = None
+        self.server_header = server.server_header
+
+    # -- asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.loop = asyncio.get_running_loop()
+        self._server.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        self.remote = peer[0] if isinstance(peer, tuple) else (peer or None)
+        self.sockname = transport.get_extra_info("sockname")
+        self.secure = transport.get_extra_info("sslcontext") is not None
+        self.set_tcp_nodelay(True)
+        self._idle_since = self.loop.time()
+        self._arm_timer()
+        self._task = self.loop.create_task(self._run())
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgraded is not None:
+            self._upgraded.data_received(data)
+            return
+        if self._error is not None or (self._closing and not self._busy and not self._queue):
+            return
+        self._idle_since = None
+        self._parser.feed(data)
+        self._pump()
+
+    def eof_received(self) -> bool | None:
+        if self._upgraded is not None:
+            self._upgraded.eof_received()
+            return True
+        if self._body is not None:
+            self._body.set_exception(ConnectionResetError("client closed the connection mid-body"))
+            self._body = None
+        self._closing = True
+        if self._busy:
+            # Like a dropped connection: the spec cancels the running handler.
+            return False
+        # Idle, or pipelined requests queued: answer those, then close.
+        self._wake()
+        return True
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._lost = True
+        self._closing = True
+        self._server.connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._upgraded is not None:
+            self._upgraded.connection_lost(exc)
+        if self._body is not None:
+            self._body.set_exception(ConnectionResetError("client disconnected"))
+            self._body = None
+        drain = self._drain_waiter
+        if drain is not None and not drain.done():
+            drain.set_exception(ConnectionResetError("client disconnected"))
+        task = self._task
+        if task is not None and not task.done():
+            if self._busy and not self._server.handler_cancellation:
+                pass  # the handler runs to completion; its writes are dropped
+            else:
+                task.cancel()
+        self.transport = None
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- parsing
+    def _pump(self) -> None:
+        parser = self._parser
+        queue = self._queue
+        while not self._hold_parser:
+            try:
+                event = parser.next_event()
+            except ProtocolError as exc:
+                self._on_protocol_error(exc)
+                return
+            kind = type(event)
+            if kind is RequestHead:
+                head: RequestHead = event  # type: ignore[assignment]
+                self._head_since = None
+                if head.has_body:
+                    stream = BodyStream(
+                        limit=_BODY_BUFFER,
+                        on_pause=self._pause_for_body,
+                        on_resume=self._resume_for_body,
+                        on_first_read=self._on_first_body_read,
+                    )
+                    self._body = stream
+                else:
+                    stream = EMPTY_STREAM
+                queue.append((head, stream))
+                if len(queue) > self._server.max_pipelined:
+                    self._pause(_PAUSE_PIPELINE)
+                self._wake()
+            elif kind is Data:
+                if self._body is not None:
+                    self._body.feed_data(event.data)  # type: ignore[union-attr]
+            elif event is END_OF_MESSAGE:
+                if self._body is not None:
+                    self._body.feed_eof()
+                    self._body = None
+                if queue and queue[-1][0].upgrade:
+                    # What follows may not be HTTP: wait for the handler's verdict.
+                    self._hold_parser = True
+                    return
+                parser.start_next()
+            else:  # NEED_DATA (PAUSED cannot happen: start_next follows every end)
+                if event is NEED_DATA and self._body is None and parser.buffered:
+                    if self._head_since is None:
+                        self._head_since = self.loop.time()
+                        self._arm_timer()
+                return
+
+    def _on_protocol_error(self, exc: ProtocolError) -> None:
+        log.debug("bad request from %s: %s %s", self.remote, exc.status, exc.reason)
+        if self._body is not None:
+            from .exceptions import HTTPBadRequest
+
+            self._body.set_exception(HTTPBadRequest(text=f"400: {exc.reason}"))
+            self._body = None
+        self._error = exc
+        self._pause(_PAUSE_STOP)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- reading back-pressure
+    def _pause(self, reason: int) -> None:
+        if not self._paused and self.transport is not None:
+            self.transport.pause_reading()
+        self._paused |= reason
+
+    def _resume(self, reason: int) -> None:
+        if not self._paused & reason:
+            return
+        self._paused &= ~reason
+        if not self._paused and self.transport is not None:
+            self.transport.resume_reading()
+
+    def _pause_for_body(self) -> None:
+        self._pause(_PAUSE_BODY)
+
+    def _resume_for_body(self) -> None:
+        self._resume(_PAUSE_BODY)
+
+    def _on_first_body_read(self) -> None:
+        # RFC 9110 §10.1.1: send 100 Continue only once the body is wanted.
+        if self._queue_head_expects_continue and not self._continue_sent:
+            self._continue_sent = True
+            if self._active_response is None:
+                self.write(_CONTINUE)
+
+    _queue_head_expects_continue = False
+
+    # -- writing
+    def write(self, data: bytes) -> None:
+        """Queue bytes on the transport (dropped once the connection is gone)."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait while the transport's write buffer is over its high-water mark."""
+        if self._lost:
+            raise ConnectionResetError("client disconnected")
+        if not self._write_paused:
+            return
+        waiter = self._drain_waiter
+        if waiter is None:
+            waiter = self._drain_waiter = self.loop.create_future()
+        await asyncio.shield(waiter)
+
+    @property
+    def closing(self) -> bool:
+        """True when this connection closes after the current response."""
+        return self._closing or self._server.closing
+
+    def set_tcp_nodelay(self, value: bool) -> None:
+        """Turn Nagle's algorithm off (True) or on for this connection."""
+        sock = self._socket()
+        if sock is None:
+            return
+        if value and self.tcp_cork:
+            self.set_tcp_cork(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(value))
+        self.tcp_nodelay = value
+
+    def set_tcp_cork(self, value: bool) -> None:
+        """Hold back partial frames (TCP_CORK/TCP_NOPUSH) until cleared."""
+        sock = self._socket()
+        option = getattr(socket, "TCP_CORK", None) or getattr(socket, "TCP_NOPUSH", None)
+        if sock is None or option is None:
+            return  # no cork on this OS: Nagle's algorithm is the closest
+        if value and self.tcp_nodelay:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+            self.tcp_nodelay = False
+        sock.setsockopt(socket.IPPROTO_TCP, option, int(value))
+        self.tcp_cork = value
+
+    def _socket(self) -> socket.socket | None:
+        if self.transport is None:
+            return None
+        sock = self.transport.get_extra_info("socket")
+        if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return None
+        return sock  # type: ignore[no-any-return]
+
+    # -- hand-over after 101
+    def take_over(self, receiver: RawReceiver) -> bytes:
+        """Send every further byte to ``receiver``; return the bytes already buffered.
+
+        Call after writing ``101 Switching Protocols``. The connection closes
+        when the handler that took it over returns.
+        """
+        if self._upgraded is not None:
+            raise RuntimeError("this connection was already taken over")
+        self._upgraded = receiver
+        self._hold_parser = True
+        self._closing = True
+        self._resume(_PAUSE_BODY | _PAUSE_PIPELINE)
+        return self._parser.trailing_data
+
+    # -- closing
+    def close_when_idle(self) -> None:
+        """Close now if no request is in progress, else after the current response."""
+        self._closing = True
+        if not self._busy and not self._queue:
+            self._close_transport()
+
+    def abort(self) -> None:
+        """Close at once, dropping unsent data and cancelling a running handler."""
+        self._closing = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        transport = self.transport
+        if transport is not None:
+            transport.abort()  # close() would wait for a client that may never read
+        self._wake()
+
+    def _close_transport(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
+        self._wake()
+
+    # -- timers
+    def _arm_timer(self) -> None:
+        if self._timer is None and not self._lost:
+            server = self._server
+            delay = min(server.keepalive_timeout, server.head_timeout)
+            self._timer = self.loop.call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        now = self.loop.time()
+        server = self._server
+        deadlines = []
+        if self._idle_since is not None and not self._busy and not self._queue:
+            left = self._idle_since + server.keepalive_timeout - now
+            if left <= 0:
+                log.debug("closing idle keep-alive connection from %s", self.remote)
+                self._close_transport()
+                return
+            deadlines.append(left)
+        if self._head_since is not None:
+            left = self._head_since + server.head_timeout - now
+            if left <= 0:
+                self._on_protocol_error(ProtocolError(408, "request head not received in time"))
+                return
+            deadlines.append(left)
+        if deadlines:
+            self._timer = self.loop.call_later(min(deadlines), self._on_timer)
+
+    # -- the connection's task
+    async def _run(self) -> None:
+        queue = self._queue
+        server = self._server
+        loop = self.loop
+        app = self._app
+        try:
+            while True:
+                while not queue:
+                    if self._error is not None:
+                        self._send_protocol_error(self._error)
+                        return
+                    if self._closing or self.transport is None:
+                        return
+                    if not self._parser.buffered:
+                        self._idle_since = loop.time()
+                        self._arm_timer()
+                    waiter = self._waiter = loop.create_future()
+                    try:
+                        await waiter
+                    finally:
+                        self._waiter = None
+                head, stream = queue.popleft()
+                if self._paused & _PAUSE_PIPELINE and len(queue) <= server.max_pipelined:
+                    self._resume(_PAUSE_PIPELINE)
+                self._busy = True
+                self._continue_sent = False
+                self._active_response = None
+                self._queue_head_expects_continue = (
+                    head.expect is not None
+                    and head.version >= (1, 1)
+                    and head.expect.lower() == "100-continue"
+                )
+                request = Request(head, stream, self, app, task=self._task)
+                started = loop.time() if server.access_logger is not None else 0.0
+                response = await self._respond(request)
+                self._busy = False
+                if server.access_logger is not None and response is not None:
+                    try:
+                        server.access_logger.log(request, response, loop.time() - started)
+                    except Exception:  # logging must never break serving
+                        log.debug("access logger failed", exc_info=True)
+                if self._upgraded is not None or response is None:
+                    return
+                if not response.keep_alive or self.closing:
+                    return
+                if not stream.at_eof() and not await self._discard(head, stream):
+                    return
+                if self._hold_parser:
+                    self._hold_parser = False
+                    self._parser.start_next()
+                    self._pump()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._busy = False
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.close()
+
+    async def _respond(self, request: Request) -> StreamResponse | None:
+        """Run the app and send its response; ``None`` if the connection must close."""
+        app = self._app
+        response: StreamResponse | None
+        try:
+            response = await app._handle(request)
+            if not isinstance(response, StreamResponse):
+                raise TypeError(
+                    f"handler for {request.method} {request.raw_path} returned "
+                    f"{type(response).__name__}, expected a Response (or StreamResponse)"
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            response = self._response_for_exception(request, exc)
+            if response is None:
+                return None
+        try:
+            if response._eof_sent:
+                return response
+            if response._proto is None:
+                if (
+                    isinstance(response, Response)
+                    and not app._has_prepare_receivers
+                    and response._send_whole(request)
+                ):
+                    return response
+                await response.prepare(request)
+            await response.write_eof()
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception(
+                "error while sending the response to %s %s", request.method, request.raw_path
+            )
+            return None
+        return response
+
+    def _response_for_exception(self, request: Request, exc: Exception) -> StreamResponse | None:
+        from .exceptions import HTTPException
+
+        if self._active_response is not None:
+            # Headers are out: a second response is impossible, close instead.
+            if not isinstance(exc, HTTPException):
+                log.exception("error in handler after the response started")
+            return None
+        if isinstance(exc, HTTPException):
+            return exc
+        if isinstance(exc, ConnectionError) and self._lost:
+            return None
+        log.exception("error handling %s %s", request.method, request.raw_path)
+        if self._app.debug:
+            text = "500 Internal Server Error\n\n" + "".join(traceback.format_exception(exc))
+        else:
+            text = "500 Internal Server Error\n\nServer got itself in trouble"
+        response = Response(status=500, text=text)
+        response.force_close()
+        return response
+
+    async def _discard(self, head: RequestHead, stream: BodyStream) -> bool:
+        """Drop an unread body before the next request; False to close instead."""
+        if self._queue_head_expects_continue and not self._continue_sent:
+            return False  # the client may still be waiting to send it
+        limit = self._server.max_discard
+        dropped = 0
+        try:
+            while True:
+                piece = await stream.readany()
+                if not piece:
+                    return True
+                dropped += len(piece)
+                if dropped > limit:
+                    return False
+        except Exception:
+            return False
+
+    def _send_protocol_error(self, exc: ProtocolError) -> None:
+        status = exc.status
+        body = f"{status} {reason_phrase(status)}: {exc.reason}\n".encode()
+        head = serialize_head(
+            (1, 1),
+            status,
+            None,
+            (
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Connection", "close"),
+                ("Date", _http_date()),
+            ),
+        )
+        self.write(head + body)

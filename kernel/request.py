@@ -1,0 +1,515 @@
+"""The request a handler receives.
+
+A ``Request`` wraps one parsed head (``jackfield.http.RequestHead``), the
+connection it arrived on and its body stream. Everything derived from the head
+(URL objects, query, cookies, dates) is computed on first use and cached, so a
+handler that only looks at ``match_info`` pays for nothing else.
+
+Body helpers (``read``, ``text``, ``json``, ``post``) read the whole body and
+enforce ``client_max_size`` while reading: a declared Content-Length over the
+limit fails before a byte is read, a chunked body fails as soon as it passes the
+limit. ``content`` is the raw stream and has no such limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from datetime import datetime
+from http.cookies import CookieError, SimpleCookie
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from .http import RequestHead, parse_http_date
+
+if TYPE_CHECKING:
+    from .abc import AbstractMatchInfo
+    from .app import Application
+    from .protocol import HttpProtocol
+    from .response import StreamResponse
+    from .streams import BodyStream
+
+__all__ = ["HttpVersion", "HttpVersion10", "HttpVersion11", "Request"]
+
+HttpVersion = namedtuple("HttpVersion", ["major", "minor"])
+HttpVersion10 = HttpVersion(1, 0)
+HttpVersion11 = HttpVersion(1, 1)
+_VERSIONS = {(1, 0): HttpVersion10, (1, 1): HttpVersion11}
+
+_UNSET: Any = object()
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    """Return (raw path, query string) for any request-target form."""
+    if target[0] != "/":
+        if target == "*":
+            return "*", ""
+        # absolute-form (RFC 9112 §3.2.2): the path starts after the authority
+        start = target.find("://")
+        if start != -1:
+            rest = target[start + 3 :]
+            cut = len(rest)
+            for sep in "/?":
+                i = rest.find(sep)
+                if i != -1 and i < cut:
+                    cut = i
+            target = rest[cut:]
+            if not target.startswith("/"):
+                target = "/" + target
+    path, _, query = target.partition("?")
+    return path, query
+
+
+class Request(MutableMapping[str, Any]):
+    """An HTTP request, with dict-like storage for per-request data."""
+
+    __slots__ = (
+        "__weakref__",
+        "_body",
+        "_client_max_size",
+        "_cookies",
+        "_head",
+        "_match_info",
+        "_payload",
+        "_post",
+        "_protocol",
+        "_query",
+        "_query_string",
+        "_raw_path",
+        "_rel_url",
+        "_root_app",
+        "_state",
+        "_task",
+        "_url",
+        "method",
+    )
+
+    def __init__(
+        self,
+        head: RequestHead,
+        payload: BodyStream,
+        protocol: HttpProtocol,
+        app: Application,
+        *,
+        client_max_size: int | None = None,
+        task: asyncio.Task[Any] | None = None,
+    ) -> None:
+        self._head = head
+        self._payload = payload
+        self._protocol = protocol
+        self._root_app = app
+        self._client_max_size = app._client_max_size if client_max_size is None else client_max_size
+        self._task = task
+        self.method: str = head.method
+        self._raw_path, self._query_string = _split_target(head.target)
+        self._state: dict[str, Any] | None = None
+        self._match_info: AbstractMatchInfo | None = None
+        self._rel_url: URL | None = None
+        self._url: URL | None = None
+        self._query: MultiDictProxy[str] | None = None
+        self._cookies: Mapping[str, str] | None = None
+        self._body: bytes | None = None
+        self._post: MultiDictProxy[Any] | None = None
+
+    # -- dict-like storage
+    def __getitem__(self, key: str) -> Any:
+        if self._state is None:
+            raise KeyError(key)
+        return self._state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._state is None:
+            self._state = {}
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if self._state is None:
+            raise KeyError(key)
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state or ())
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self._head.target[:80]} >"
+
+    # -- request line
+    @property
+    def version(self) -> HttpVersion:
+        """The HTTP version as ``HttpVersion(major, minor)``."""
+        v = self._head.version
+        return _VERSIONS.get(v) or HttpVersion(*v)
+
+    @property
+    def raw_path(self) -> str:
+        """The path as sent, percent-encoded, without the query."""
+        return self._raw_path
+
+    @property
+    def path(self) -> str:
+        """The percent-decoded path (undecodable bytes become U+FFFD)."""
+        return unquote(self._raw_path)
+
+    @property
+    def query_string(self) -> str:
+        """The query as sent, without the ``?``."""
+        return self._query_string
+
+    @property
+    def path_qs(self) -> str:
+        """Decoded path plus ``?query`` when there is one."""
+        qs = self._query_string
+        return f"{self.path}?{qs}" if qs else self.path
+
+    @property
+    def raw_target(self) -> str:
+        """The request-target exactly as received."""
+        return self._head.target
+
+    @property
+    def rel_url(self) -> URL:
+        """The relative URL (path and query) as a ``yarl.URL``."""
+        if self._rel_url is None:
+            self._rel_url = URL.build(
+                path=self._raw_path, query_string=self._query_string, encoded=True
+            )
+        return self._rel_url
+
+    @property
+    def url(self) -> URL:
+        """The absolute URL, built from scheme, Host and the target."""
+        if self._url is None:
+            try:
+                self._url = URL.build(scheme=self.scheme, authority=self.host, encoded=True).join(
+                    self.rel_url
+                )
+            except ValueError:
+                self._url = self.rel_url
+        return self._url
+
+    @property
+    def query(self) -> MultiDictProxy[str]:
+        """The query parameters, decoded."""
+        if self._query is None:
+            self._query = MultiDictProxy(
+                MultiDict(parse_qsl(self._query_string, keep_blank_values=True))
+            )
+        return self._query
+
+    GET = query
+
+    # -- headers
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The request headers (case-insensitive, multi-valued)."""
+        return self._head.headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The header fields as received, in order."""
+        return self._head.raw_headers
+
+    @property
+    def host(self) -> str:
+        """The Host header, or the server's address when there is none."""
+        host = self._head.headers.get("Host")
+        if host:
+            return host
+        sockname = self._protocol.sockname
+        if isinstance(sockname, tuple):
+            return f"{sockname[0]}:{sockname[1]}"
+        return "localhost"
+
+    @property
+    def scheme(self) -> str:
+        """``https`` over TLS, else ``http``."""
+        return "https" if self._protocol.secure else "http"
+
+    @property
+    def secure(self) -> bool:
+        """True over TLS."""
+        return self._protocol.secure
+
+    @property
+    def remote(self) -> str | None:
+        """The peer's address (IP for TCP), or ``None``."""
+        return self._protocol.remote
+
+    @property
+    def keep_alive(self) -> bool:
+        """Whether the client asked to keep the connection open."""
+        return self._head.keep_alive
+
+    @property
+    def cookies(self) -> Mapping[str, str]:
+        """Cookies sent by the client (malformed ones are skipped)."""
+        if self._cookies is None:
+            parsed: dict[str, str] = {}
+            for raw in self._head.headers.getall("Cookie", ()):
+                jar: SimpleCookie = SimpleCookie()
+                try:
+                    jar.load(raw)
+                except CookieError:
+                    for part in raw.split(";"):
+                        try:
+                            jar.load(part)
+                        except CookieError:
+                            continue
+                parsed.update((k, m.value) for k, m in jar.items())
+            self._cookies = MappingProxyType(parsed)
+        return self._cookies
+
+    def _content_type_parts(self) -> tuple[str, dict[str, str]]:
+        raw = self._head.headers.get("Content-Type")
+        if raw is None:
+            return "application/octet-stream", {}
+        mime, _, rest = raw.partition(";")
+        params = {}
+        for part in rest.split(";"):
+            name, eq, val = part.partition("=")
+            if eq:
+                params[name.strip().lower()] = val.strip().strip('"')
+        return mime.strip().lower() or "application/octet-stream", params
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body (``application/octet-stream`` if unsaid)."""
+        return self._content_type_parts()[0]
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, or ``None``."""
+        return self._content_type_parts()[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        """The declared body length, or ``None`` (chunked or absent)."""
+        return self._head.content_length
+
+    def _date_header(self, name: str) -> datetime | None:
+        value = self._head.headers.get(name)
+        return parse_http_date(value) if value is not None else None
+
+    @property
+    def if_modified_since(self) -> datetime | None:
+        """``If-Modified-Since`` as an aware datetime, or ``None``."""
+        return self._date_header("If-Modified-Since")
+
+    @property
+    def if_unmodified_since(self) -> datetime | None:
+        """``If-Unmodified-Since`` as an aware datetime, or ``None``."""
+        return self._date_header("If-Unmodified-Since")
+
+    @property
+    def if_range(self) -> datetime | None:
+        """``If-Range`` as an aware datetime when it is a date, else ``None``."""
+        return self._date_header("If-Range")
+
+    @property
+    def if_match(self) -> tuple[str, ...] | None:
+        """Entity tags of ``If-Match`` (``("*",)`` for any), or ``None``."""
+        return self._etags("If-Match")
+
+    @property
+    def if_none_match(self) -> tuple[str, ...] | None:
+        """Entity tags of ``If-None-Match`` (``("*",)`` for any), or ``None``."""
+        return self._etags("If-None-Match")
+
+    def _etags(self, name: str) -> tuple[str, ...] | None:
+        value = self._head.headers.get(name)
+        if value is None:
+            return None
+        return tuple(tag.strip() for tag in value.split(",") if tag.strip())
+
+    # -- routing and application
+    @property
+    def match_info(self) -> AbstractMatchInfo:
+        """What the router matched: the path's variable parts and the route."""
+        if self._match_info is None:
+            raise RuntimeError("match_info is set once the request has been routed")
+        return self._match_info
+
+    @property
+    def app(self) -> Application:
+        """The application that owns the matched route."""
+        mi = self._match_info
+        return mi.current_app if mi is not None else self._root_app
+
+    @property
+    def config_dict(self) -> Mapping[Any, Any]:
+        """The state of every app in the chain, innermost first."""
+        from collections import ChainMap
+
+        apps = self._match_info.apps if self._match_info is not None else (self._root_app,)
+        return ChainMap(*(a._state for a in reversed(apps)))
+
+    # -- connection
+    @property
+    def protocol(self) -> HttpProtocol:
+        """The connection this request arrived on."""
+        return self._protocol
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        """The connection's transport (``None`` once closed)."""
+        return self._protocol.transport
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop serving the request."""
+        return self._protocol.loop
+
+    @property
+    def task(self) -> asyncio.Task[Any] | None:
+        """The task running the handler."""
+        return self._task
+
+    # -- body
+    @property
+    def client_max_size(self) -> int:
+        """Largest body ``read()``/``post()`` accept, in bytes."""
+        return self._client_max_size
+
+    @property
+    def content(self) -> BodyStream:
+        """The body as a stream (no size limit: the caller bounds what it keeps)."""
+        return self._payload
+
+    @property
+    def body_exists(self) -> bool:
+        """True when the request announces a body."""
+        return self._head.has_body
+
+    @property
+    def can_read_body(self) -> bool:
+        """True while body bytes remain to be read."""
+        return not self._payload.at_eof()
+
+    @property
+    def has_body(self) -> bool:
+        """Deprecated alias of ``can_read_body``."""
+        return self.can_read_body
+
+    def _too_large(self, actual: int | None) -> Exception:
+        from .exceptions import HTTPRequestEntityTooLarge
+
+        return HTTPRequestEntityTooLarge(max_size=self._client_max_size, actual_size=actual)
+
+    async def read(self) -> bytes:
+        """Read the whole body (413 over ``client_max_size``)."""
+        if self._body is not None:
+            return self._body
+        limit = self._client_max_size
+        declared = self._head.content_length
+        if limit and declared is not None and declared > limit:
+            raise self._too_large(declared)
+        parts: list[bytes] = []
+        size = 0
+        stream = self._payload
+        while True:
+            piece = await stream.readany()
+            if not piece:
+                break
+            size += len(piece)
+            if limit and size > limit:
+                raise self._too_large(size)
+            parts.append(piece)
+        self._body = b"".join(parts)
+        return self._body
+
+    async def text(self) -> str:
+        """Read the body and decode it with its charset (utf-8 by default)."""
+        body = await self.read()
+        return body.decode(self.charset or "utf-8")
+
+    async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
+        """Read the body and parse it as JSON."""
+        return loads(await self.text())
+
+    async def post(self) -> MultiDictProxy[Any]:
+        """Read a form body (``application/x-www-form-urlencoded``).
+
+        Anything else gives an empty mapping, as for a request without body.
+        Over ``client_max_size`` it raises ``HTTPRequestEntityTooLarge``,
+        which is also a ``ValueError``.
+        """
+        if self._post is not None:
+            return self._post
+        if self.method not in ("POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"):
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        if self.content_type == "application/x-www-form-urlencoded":
+            text = await self.text()
+            charset = self.charset or "utf-8"
+            self._post = MultiDictProxy(
+                MultiDict(parse_qsl(text, keep_blank_values=True, encoding=charset))
+            )
+        else:
+            self._post = MultiDictProxy(MultiDict())
+        return self._post
+
+    async def release(self) -> None:
+        """Read and drop what is left of the body."""
+        while await self._payload.readany():
+            pass
+
+    def clone(
+        self,
+        *,
+        method: str = _UNSET,
+        rel_url: URL | str = _UNSET,
+        headers: Mapping[str, str] = _UNSET,
+    ) -> Request:
+        """Return a copy with some of method, URL or headers replaced."""
+        head = self._head
+        changes: dict[str, Any] = {}
+        if method is not _UNSET:
+            changes["method"] = method
+        if rel_url is not _UNSET:
+            url = URL(rel_url) if isinstance(rel_url, str) else rel_url
+            if url.is_absolute():
+                raise ValueError(f"rel_url must be relative, got {url}")
+            changes["target"] = str(url)
+        if headers is not _UNSET:
+            changes["headers"] = CIMultiDictProxy(CIMultiDict(headers))
+            changes["raw_headers"] = tuple(
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            )
+        import attrs
+
+        new = Request(
+            attrs.evolve(head, **changes),
+            self._payload,
+            self._protocol,
+            self._root_app,
+            client_max_size=self._client_max_size,
+            task=self._task,
+        )
+        new._match_info = self._match_info
+        new._state = self._state
+        return new
+
+    # -- used by responses
+    async def _send_prepare_signal(self, response: StreamResponse) -> None:
+        mi = self._match_info
+        if mi is None or not self._root_app._has_prepare_receivers:
+            return
+        for app in mi.apps:
+            await app._on_response_prepare.send(self, response)

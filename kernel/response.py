@@ -1,0 +1,633 @@
+"""Responses: ``StreamResponse`` (streamed), ``Response`` (whole body), ``json_response``.
+
+A response is inert until ``prepare(request)``: that sends ``on_response_prepare``
+to every application in the route's chain, fixes the framing (Content-Length,
+chunked, or close-delimited for HTTP/1.0), and writes the head. A ``Response``
+that nobody prepared is sent by the connection loop in one write, head and body
+together (``_send_whole``), which is the common case and the fast one.
+
+Framing rules (RFC 9112 §6): HEAD, 1xx, 204 and 304 never carry a body; a
+declared Content-Length is enforced (writing more is an error); HTTP/1.1 without
+a length is chunked; HTTP/1.0 without a length closes the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, istr
+
+from .http import LAST_CHUNK, body_allowed, chunk, http_date, reason_phrase, serialize_head
+
+if TYPE_CHECKING:
+    from .protocol import HttpProtocol
+    from .request import Request
+
+__all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
+
+_CONTENT_TYPE = istr("Content-Type")
+_CONTENT_LENGTH = istr("Content-Length")
+_TRANSFER_ENCODING = istr("Transfer-Encoding")
+_CONNECTION = istr("Connection")
+_CONTENT_ENCODING = istr("Content-Encoding")
+_SET_COOKIE = istr("Set-Cookie")
+_DATE = istr("Date")
+_SERVER = istr("Server")
+_VARY = istr("Vary")
+
+
+class ContentCoding:
+    """Names of the codings ``enable_compression`` accepts."""
+
+    gzip = "gzip"
+    deflate = "deflate"
+    identity = "identity"
+
+
+def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
+    mime, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for part in rest.split(";"):
+        name, eq, val = part.partition("=")
+        if eq:
+            params[name.strip().lower()] = val.strip().strip('"')
+    return mime.strip().lower(), params
+
+
+class StreamResponse(MutableMapping[str, Any]):
+    """A response whose body is written piece by piece after ``prepare()``."""
+
+    _length_check = True
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._headers: CIMultiDict[str] = (
+            CIMultiDict(headers) if headers is not None else CIMultiDict()
+        )
+        self.set_status(status, reason)
+        self._cookies: SimpleCookie | None = None
+        self._chunked = False
+        self._compression: str | None = None
+        self._compression_forced = False
+        self._compression_applied = False
+        self._compressor: Any = None
+        self._keep_alive: bool | None = None
+        self._req: Request | None = None
+        self._proto: HttpProtocol | None = None
+        self._send_body = True
+        self._eof_sent = False
+        self._body_length = 0
+        self._remaining: int | None = None
+        self._state: dict[str, Any] | None = None
+
+    # -- status line
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        """Change the status (and reason) before the response is prepared."""
+        if getattr(self, "_proto", None) is not None:
+            raise RuntimeError("cannot change the status: the headers were already sent")
+        status = int(status)
+        if not 100 <= status <= 999:
+            raise ValueError(f"status must be a three-digit code, got {status}")
+        if reason is not None and ("\r" in reason or "\n" in reason):
+            raise ValueError(f"reason must not contain CR or LF: {reason!r}")
+        self._status = status
+        self._reason = reason if reason is not None else reason_phrase(status)
+
+    # -- headers
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The response headers (change them before ``prepare()``)."""
+        return self._headers
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header as an int, or ``None``."""
+        value = self._headers.get(_CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self._headers.pop(_CONTENT_LENGTH, None)
+            return
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"content_length must be >= 0, got {value}")
+        if self._chunked:
+            raise RuntimeError("content_length cannot be set when chunked encoding is enabled")
+        self._headers[_CONTENT_LENGTH] = str(value)
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters."""
+        return _parse_content_type(self._headers.get(_CONTENT_TYPE, "application/octet-stream"))[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        charset = self.charset
+        self._headers[_CONTENT_TYPE] = (
+            f"{value}; charset={charset}" if charset is not None else str(value)
+        )
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, or ``None``."""
+        value = self._headers.get(_CONTENT_TYPE)
+        if value is None:
+            return None
+        return _parse_content_type(value)[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        mime = self.content_type
+        if value is None:
+            self._headers[_CONTENT_TYPE] = mime
+        else:
+            self._headers[_CONTENT_TYPE] = f"{mime}; charset={value.lower()}"
+
+    # -- cookies
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Cookies to send, as a ``http.cookies.SimpleCookie``."""
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+        partitioned: bool | None = None,
+    ) -> None:
+        """Add a ``Set-Cookie`` with the given attributes."""
+        cookies = self.cookies
+        cookies[name] = value
+        morsel: Morsel[str] = cookies[name]
+        if expires is not None:
+            morsel["expires"] = expires
+        if domain is not None:
+            morsel["domain"] = domain
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        if path is not None:
+            morsel["path"] = path
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            if samesite.lower() not in ("strict", "lax", "none"):
+                raise ValueError(f"samesite must be Strict, Lax or None, got {samesite!r}")
+            morsel["samesite"] = samesite
+        if partitioned:
+            try:
+                morsel["partitioned"] = True
+            except Exception:  # Python < 3.14 has no such attribute
+                pass
+
+    def del_cookie(self, name: str, *, domain: str | None = None, path: str = "/") -> None:
+        """Ask the client to delete cookie ``name``."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+        )
+
+    # -- connection
+    @property
+    def keep_alive(self) -> bool | None:
+        """Whether the connection stays open after this response."""
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        """Close the connection after this response."""
+        self._keep_alive = False
+
+    @property
+    def chunked(self) -> bool:
+        """True when chunked transfer coding was requested."""
+        return self._chunked
+
+    def enable_chunked_encoding(self) -> None:
+        """Send the body with chunked transfer coding (HTTP/1.1)."""
+        if _CONTENT_LENGTH in self._headers:
+            raise RuntimeError("cannot enable chunked encoding when Content-Length is set")
+        self._chunked = True
+
+    @property
+    def compression(self) -> bool:
+        """True when compression was requested."""
+        return self._compression is not None
+
+    def enable_compression(self, force: str | None = None) -> None:
+        """Compress the body with gzip or deflate, as the client accepts.
+
+        ``force`` names a coding to use whatever the client said.
+        """
+        if force is not None and force not in ("gzip", "deflate", "identity"):
+            raise ValueError(f"force must be 'gzip', 'deflate' or 'identity', got {force!r}")
+        self._compression = force or "auto"
+        self._compression_forced = force is not None
+
+    @property
+    def tcp_nodelay(self) -> bool:
+        """Whether Nagle's algorithm is off on the connection."""
+        return self._proto.tcp_nodelay if self._proto is not None else True
+
+    def set_tcp_nodelay(self, value: bool) -> None:
+        """Turn Nagle's algorithm off (True) or on."""
+        if self._proto is None:
+            raise RuntimeError("set_tcp_nodelay() needs a prepared response")
+        self._proto.set_tcp_nodelay(value)
+
+    @property
+    def tcp_cork(self) -> bool:
+        """Whether partial frames are held back (TCP_CORK/TCP_NOPUSH)."""
+        return self._proto.tcp_cork if self._proto is not None else False
+
+    def set_tcp_cork(self, value: bool) -> None:
+        """Hold back partial frames (True) until cleared."""
+        if self._proto is None:
+            raise RuntimeError("set_tcp_cork() needs a prepared response")
+        self._proto.set_tcp_cork(value)
+
+    # -- state
+    @property
+    def prepared(self) -> bool:
+        """True once the head was sent."""
+        return self._proto is not None
+
+    @property
+    def body_length(self) -> int:
+        """Body bytes written to the connection so far."""
+        return self._body_length
+
+    def __getitem__(self, key: str) -> Any:
+        if self._state is None:
+            raise KeyError(key)
+        return self._state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._state is None:
+            self._state = {}
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if self._state is None:
+            raise KeyError(key)
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state or ())
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._status} {self._reason}>"
+
+    # -- sending
+    async def prepare(self, request: Request) -> HttpProtocol | None:
+        """Send ``on_response_prepare`` and the head; return the connection."""
+        if self._eof_sent:
+            return None
+        if self._proto is not None:
+            return self._proto
+        await request._send_prepare_signal(self)
+        return self._start(request)
+
+    def _start(self, request: Request) -> HttpProtocol:
+        proto = request._protocol
+        self._req = request
+        version = request._head.version
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request.keep_alive and not proto.closing
+        headers = self._headers
+        self._send_body = body_allowed(self._status, request.method)
+        if self._compression is not None and not self._compression_applied:
+            self._start_compression(request)
+        if _CONTENT_LENGTH in headers and not self._chunked:
+            self._remaining = int(headers[_CONTENT_LENGTH])
+        elif not self._send_body and self._status not in (204, 304) and self._status >= 200:
+            pass  # HEAD: keep whatever the GET would have said
+        elif self._status in (204, 304) or self._status < 200:
+            headers.pop(_TRANSFER_ENCODING, None)
+        elif version >= (1, 1):
+            self._chunked = True
+            headers[_TRANSFER_ENCODING] = "chunked"
+        else:
+            keep_alive = False
+        if self._chunked and version < (1, 1):
+            raise RuntimeError(
+                f"chunked encoding is not possible over HTTP/{version[0]}.{version[1]}"
+            )
+        self._keep_alive = keep_alive
+        self._set_connection_headers(version, keep_alive, proto)
+        proto._active_response = self
+        # RFC 9110 §2.5: answer with the highest version we conform to; the
+        # framing above already follows the request's version.
+        proto.write(serialize_head((1, 1), self._status, self._reason, self._iter_headers()))
+        self._proto = proto
+        return proto
+
+    def _set_connection_headers(
+        self, version: tuple[int, int], keep_alive: bool, proto: HttpProtocol
+    ) -> None:
+        headers = self._headers
+        if version >= (1, 1):
+            if not keep_alive:
+                headers[_CONNECTION] = "close"
+        elif keep_alive:
+            headers[_CONNECTION] = "keep-alive"
+        if _DATE not in headers:
+            headers[_DATE] = http_date()
+        server = proto.server_header
+        if server is not None and _SERVER not in headers:
+            headers[_SERVER] = server
+
+    def _iter_headers(self) -> Any:
+        items = self._headers.items()
+        if self._cookies:
+            return [
+                *items,
+                *((_SET_COOKIE, m.OutputString()) for m in self._cookies.values()),
+            ]
+        return items
+
+    def _start_compression(self, request: Request) -> None:
+        coding = self._compression
+        if coding == "auto":
+            accept = request.headers.get("Accept-Encoding", "").lower()
+            coding = "gzip" if "gzip" in accept else "deflate" if "deflate" in accept else None
+        if coding is None or coding == "identity":
+            self._compression = None
+            return
+        self._compression = coding
+        self._compression_applied = True
+        wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+        self._compressor = zlib.compressobj(wbits=wbits)
+        self._headers[_CONTENT_ENCODING] = coding
+        self._headers.add(_VARY, "Accept-Encoding")
+        self._headers.pop(_CONTENT_LENGTH, None)
+        self._chunked = request._head.version >= (1, 1)
+
+    def _frame(self, data: bytes) -> bytes:
+        """Compress, count and frame ``data`` for the wire."""
+        if self._compressor is not None:
+            data = self._compressor.compress(data)
+        if self._remaining is not None:
+            if len(data) > self._remaining:
+                raise RuntimeError(
+                    f"response body exceeds the declared Content-Length by "
+                    f"{len(data) - self._remaining} bytes"
+                )
+            self._remaining -= len(data)
+        self._body_length += len(data)
+        return chunk(data) if self._chunked else data
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a piece of the body, waiting while the client reads slowly."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, bytearray or memoryview, got {type(data)!r}")
+        proto = self._proto
+        if proto is None:
+            raise RuntimeError("call prepare() before write()")
+        if self._eof_sent:
+            raise RuntimeError("cannot write() after write_eof()")
+        if not data or not self._send_body:
+            return
+        proto.write(self._frame(bytes(data)))
+        await proto.drain()
+
+    async def drain(self) -> None:
+        """Wait until the connection's write buffer drains."""
+        if self._proto is not None:
+            await self._proto.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Send the last piece of the body and end the response."""
+        if self._eof_sent:
+            return
+        proto = self._proto
+        if proto is None:
+            raise RuntimeError("call prepare() before write_eof()")
+        out = self._frame(bytes(data)) if data and self._send_body else b""
+        if self._compressor is not None and self._send_body:
+            tail = self._compressor.flush()
+            self._body_length += len(tail)
+            out += chunk(tail) if self._chunked else tail
+        if self._chunked and self._send_body:
+            out += LAST_CHUNK
+        if out:
+            proto.write(out)
+        self._eof_sent = True
+        await proto.drain()
+
+
+class Response(StreamResponse):
+    """A response with the whole body in memory (``text=`` or ``body=``)."""
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+    ) -> None:
+        super().__init__(status=status, reason=reason, headers=headers)
+        if body is not None and text is not None:
+            raise ValueError("pass body= or text=, not both")
+        hdrs = self._headers
+        if text is not None:
+            if not isinstance(text, str):
+                raise TypeError(f"text must be str, got {type(text)!r}")
+            if content_type is not None and "charset" in content_type:
+                raise ValueError("pass the charset with charset=, not inside content_type")
+            if _CONTENT_TYPE in hdrs and (content_type or charset):
+                raise ValueError("pass Content-Type in headers or with content_type=, not both")
+            charset = charset or "utf-8"
+            if _CONTENT_TYPE not in hdrs:
+                hdrs[_CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            self._body: bytes | None = text.encode(charset)
+        else:
+            if _CONTENT_TYPE in hdrs and (content_type or charset):
+                raise ValueError("pass Content-Type in headers or with content_type=, not both")
+            if content_type is not None:
+                if charset is not None:
+                    content_type += f"; charset={charset}"
+                hdrs[_CONTENT_TYPE] = content_type
+            self._body = None
+            if body is not None:
+                self.body = body
+        self._compressed_body: bytes | None = None
+
+    @property
+    def body(self) -> bytes | None:
+        """The body bytes, or ``None``."""
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        if value is None:
+            self._body = None
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            self._body = bytes(value)
+        elif isinstance(value, str):
+            raise TypeError("body must be bytes; for a str use text=")
+        else:
+            raise TypeError(f"body must be bytes, bytearray or memoryview, got {type(value)!r}")
+
+    @property
+    def text(self) -> str | None:
+        """The body decoded with the charset (utf-8 by default), or ``None``."""
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"text must be str, got {type(value)!r}")
+        if _CONTENT_TYPE not in self._headers:
+            self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        self._body = value.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        """The body's length (or the Content-Length header when set)."""
+        if _CONTENT_LENGTH in self._headers:
+            return int(self._headers[_CONTENT_LENGTH])
+        if self._chunked or self._compression is not None:
+            return None
+        return len(self._body) if self._body is not None else 0
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("a Response's content length comes from its body; set body or text")
+
+    def _start(self, request: Request) -> HttpProtocol:
+        body = self._body or b""
+        if self._compression is not None:
+            self._start_compression(request)
+            if self._compressor is not None:
+                body = self._compressor.compress(body) + self._compressor.flush()
+                self._compressor = None
+                self._chunked = False
+        self._compressed_body = body
+        if not self._chunked:
+            self._headers[_CONTENT_LENGTH] = str(len(body))
+        return super()._start(request)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Send the body (when prepared without writes) and end the response."""
+        if self._eof_sent:
+            return
+        body, self._compressed_body = self._compressed_body, None
+        if body is not None and self._body_length == 0:
+            data = body + bytes(data)
+        await super().write_eof(data)
+
+    def _send_whole(self, request: Request) -> bool:
+        """Write head and body in one write; False if this response needs ``prepare()``.
+
+        The caller has checked that no ``on_response_prepare`` receiver exists.
+        """
+        if self._compression is not None or self._chunked:
+            return False
+        proto = request._protocol
+        self._req = request
+        headers = self._headers
+        body = self._body or b""
+        version = request._head.version
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request.keep_alive and not proto.closing
+        self._keep_alive = keep_alive
+        status = self._status
+        self._send_body = send_body = body_allowed(status, request.method)
+        if status >= 200 and status not in (204, 304):
+            headers[_CONTENT_LENGTH] = str(len(body))
+        self._set_connection_headers(version, keep_alive, proto)
+        head = serialize_head((1, 1), status, self._reason, self._iter_headers())
+        proto._active_response = self
+        if send_body and body:
+            self._body_length = len(body)
+            proto.write(head + body)
+        else:
+            proto.write(head)
+        self._proto = proto
+        self._eof_sent = True
+        return True
+
+
+_NO_DATA: Any = object()
+
+
+def json_response(
+    data: Any = _NO_DATA,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    content_type: str = "application/json",
+    dumps: Callable[[Any], str] = json.dumps,
+) -> Response:
+    """Return a ``Response`` whose body is ``data`` serialised by ``dumps``."""
+    if data is not _NO_DATA:
+        if text is not None or body is not None:
+            raise ValueError("pass data, text or body, only one of them")
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )

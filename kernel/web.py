@@ -1,0 +1,68 @@
+"""The public face of jackfield: ``from jackfield import web``.
+
+It gathers the kernel's API and the public names of the standard plugins that
+are on by default. It is the only kernel module that imports from
+``jackfield.plugins`` (an import-linter contract checks that).
+
+Run as ``python -m jackfield.web -H HOST -P PORT package.module:init_func``
+to serve an application (see ``docs/running.md``).
+"""
+
+from __future__ import annotations
+
+from .abc import AbstractMatchInfo, AbstractRouter
+from .app import AppKey, Application, CleanupContext, middleware
+from .exceptions import *  # noqa: F403
+from .exceptions import __all__ as _exceptions_all
+from .http import Limits
+from .protocol import HttpProtocol, Server
+from .request import HttpVersion, HttpVersion10, HttpVersion11, Request
+from .response import ContentCoding, Response, StreamResponse, json_response
+from .runner import (
+    AppRunner,
+    BaseSite,
+    GracefulExit,
+    SockSite,
+    TCPSite,
+    UnixSite,
+    run_app,
+)
+from .signals import Signal
+from .streams import BodyStream
+
+__all__ = [
+    "AbstractMatchInfo",
+    "AbstractRouter",
+    "AppKey",
+    "AppRunner",
+    "Application",
+    "BaseSite",
+    "BodyStream",
+    "CleanupContext",
+    "ContentCoding",
+    "GracefulExit",
+    "HttpProtocol",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "Limits",
+    "Request",
+    "Response",
+    "Server",
+    "Signal",
+    "SockSite",
+    "StreamResponse",
+    "TCPSite",
+    "UnixSite",
+    "json_response",
+    "middleware",
+    "run_app",
+    *_exceptions_all,
+]
+
+if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess test
+    import sys
+
+    from ._serve import serve_main
+
+    sys.exit(serve_main())

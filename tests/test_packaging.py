@@ -1,0 +1,38 @@
+"""The distribution maps every package folder under its ``jackfield`` name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _package_names() -> set[str]:
+    names = set()
+    for top, prefix in (("kernel", "jackfield"), ("plugins", "jackfield.plugins")):
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top)
+            names.add(".".join([prefix, *rel.parts]) if rel.parts else prefix)
+    return names
+
+
+def test_every_package_folder_is_listed_in_pyproject() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    assert _package_names() == listed, "update [tool.setuptools] packages in pyproject.toml"
+
+
+def test_installed_names_map_to_the_folders() -> None:
+    import jackfield
+    import jackfield.http
+    import jackfield.plugins
+
+    assert Path(jackfield.__file__).parent == ROOT / "kernel"
+    assert Path(jackfield.http.__file__).parent == ROOT / "kernel" / "http"
+    assert Path(jackfield.plugins.__file__).parent == ROOT / "plugins"
