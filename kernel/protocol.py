@@ -22,10 +22,13 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import sys
 import socket
 import traceback
 from collections import deque
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .http import (
@@ -56,6 +59,12 @@ _PAUSE_BODY = 1
 _PAUSE_PIPELINE = 2
 _PAUSE_STOP = 4
 _BODY_BUFFER = 2**16
+
+# Serving inside data_received needs create_task(context=...) (3.11) and the
+# loop's current-task registry; without them every request goes through the task.
+_enter_task = getattr(asyncio.tasks, "_enter_task", None)
+_leave_task = getattr(asyncio.tasks, "_leave_task", None)
+_FAST_PATH = sys.version_info >= (3, 11) and _enter_task is not None and _leave_task is not None
 
 
 class AccessLoggerProtocol(Protocol):
@@ -155,6 +164,9 @@ class HttpProtocol(asyncio.Protocol):
         self._idle_since: float | None = None
         self._head_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._parked = False  # the task waits for a request: data_received may serve
+        self._handoff: tuple[Any, Any, Request, float] | None = None
+        self._ctx = contextvars.copy_context()
         self.tcp_nodelay = False
         self.tcp_cork = False
         self.secure = False
@@ -175,7 +187,10 @@ class HttpProtocol(asyncio.Protocol):
         self.set_tcp_nodelay(True)
         self._idle_since = self.loop.time()
         self._arm_timer()
-        self._task = self.loop.create_task(self._run())
+        if _FAST_PATH:
+            self._task = self.loop.create_task(self._run(), context=self._ctx)
+        else:
+            self._task = self.loop.create_task(self._run())
 
     def data_received(self, data: bytes) -> None:
         if self._upgraded is not None:
@@ -250,6 +265,20 @@ class HttpProtocol(asyncio.Protocol):
             if kind is RequestHead:
                 head: RequestHead = event  # type: ignore[assignment]
                 self._head_since = None
+                if (
+                    self._parked
+                    and not self._busy
+                    and not queue
+                    and not head.has_body
+                    and not head.upgrade
+                    and _FAST_PATH
+                ):
+                    self._head_since = None
+                    parser.next_event()  # the END_OF_MESSAGE of a bodyless request
+                    parser.start_next()
+                    if not self._serve_now(head):
+                        return
+                    continue
                 if head.has_body:
                     stream = BodyStream(
                         limit=_BODY_BUFFER,
@@ -454,7 +483,7 @@ class HttpProtocol(asyncio.Protocol):
         app = self._app
         try:
             while True:
-                while not queue:
+                while not queue and self._handoff is None:
                     if self._error is not None:
                         self._send_protocol_error(self._error)
                         return
@@ -464,33 +493,36 @@ class HttpProtocol(asyncio.Protocol):
                         self._idle_since = loop.time()
                         self._arm_timer()
                     waiter = self._waiter = loop.create_future()
+                    self._parked = True
                     try:
                         await waiter
+                    except asyncio.CancelledError as exc:
+                        if self._handoff is None:
+                            raise
+                        # The first step ran in data_received; the handler must
+                        # see this cancellation exactly as if it had been awaiting.
+                        coro, fut, request, started = self._handoff
+                        self._handoff = None
+                        await self._drive(coro, fut, exc)
+                        raise
                     finally:
+                        self._parked = False
                         self._waiter = None
+                if self._handoff is not None:
+                    coro, fut, request, started = self._handoff
+                    self._handoff = None
+                    response = await self._drive(coro, fut, None)
+                    if not self._finish(request, response, started):
+                        return
+                    continue
                 head, stream = queue.popleft()
                 if self._paused & _PAUSE_PIPELINE and len(queue) <= server.max_pipelined:
                     self._resume(_PAUSE_PIPELINE)
-                self._busy = True
-                self._continue_sent = False
-                self._active_response = None
-                self._queue_head_expects_continue = (
-                    head.expect is not None
-                    and head.version >= (1, 1)
-                    and head.expect.lower() == "100-continue"
-                )
+                self._begin(head)
                 request = Request(head, stream, self, app, task=self._task)
                 started = loop.time() if server.access_logger is not None else 0.0
                 response = await self._respond(request)
-                self._busy = False
-                if server.access_logger is not None and response is not None:
-                    try:
-                        server.access_logger.log(request, response, loop.time() - started)
-                    except Exception:  # logging must never break serving
-                        log.debug("access logger failed", exc_info=True)
-                if self._upgraded is not None or response is None:
-                    return
-                if not response.keep_alive or self.closing:
+                if not self._finish(request, response, started):
                     return
                 if not stream.at_eof() and not await self._discard(head, stream):
                     return
@@ -504,6 +536,99 @@ class HttpProtocol(asyncio.Protocol):
             self._busy = False
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.close()
+
+    def _begin(self, head: RequestHead) -> None:
+        self._busy = True
+        self._continue_sent = False
+        self._active_response = None
+        self._queue_head_expects_continue = (
+            head.expect is not None
+            and head.version >= (1, 1)
+            and head.expect.lower() == "100-continue"
+        )
+
+    def _finish(self, request: Request, response: StreamResponse | None, started: float) -> bool:
+        """Book-keeping after a response; False when the connection must close."""
+        self._busy = False
+        logger = self._server.access_logger
+        if logger is not None and response is not None:
+            try:
+                logger.log(request, response, self.loop.time() - started)
+            except Exception:  # logging must never break serving
+                log.debug("access logger failed", exc_info=True)
+        if self._upgraded is not None or response is None:
+            return False
+        return bool(response.keep_alive) and not self.closing
+
+    def _serve_now(self, head: RequestHead) -> bool:
+        """Answer a bodyless request inside ``data_received``; False to stop parsing.
+
+        The handler's first step runs with the connection's task set as the
+        current task, so ``asyncio.current_task()``, ``asyncio.timeout()`` and
+        cancellation behave as in the task. If the handler suspends, the task
+        takes the coroutine over (``_drive``) and answers later requests in order.
+        Saves a future and a task switch per request (see bench/, issue 2).
+        """
+        task = self._task
+        assert task is not None
+        self._begin(head)
+        request = Request(head, EMPTY_STREAM, self, self._app, task=task)
+        started = self.loop.time() if self._server.access_logger is not None else 0.0
+        coro = self._respond(request)
+        _enter_task(self.loop, task)
+        try:
+            fut = self._ctx.run(coro.send, None)
+        except StopIteration as stop:
+            response = stop.value
+        except BaseException:  # CancelledError from the handler: drop the connection
+            self._busy = False
+            self._close_transport()
+            return False
+        else:
+            self._handoff = (coro, fut, request, started)
+            self._wake()
+            return True
+        finally:
+            _leave_task(self.loop, task)
+        if self._finish(request, response, started):
+            if not self._parser.buffered:
+                self._idle_since = self.loop.time()
+                self._arm_timer()
+            return True
+        self._close_transport()
+        return False
+
+    async def _drive(
+        self, coro: Coroutine[Any, Any, Any], fut: Any, exc: BaseException | None
+    ) -> Any:
+        """Run ``coro`` to its end in this task, starting from its suspension on ``fut``."""
+        while True:
+            if exc is None:
+                try:
+                    if fut is None:
+                        await asyncio.sleep(0)  # the coroutine did a bare yield
+                    elif getattr(fut, "_asyncio_future_blocking", None) is None:
+                        exc = RuntimeError(f"handler yielded {fut!r}, not a future")
+                        continue
+                    else:
+                        # What Task.__step does before waiting: the future refuses
+                        # a second await while this flag says "already waited on".
+                        fut._asyncio_future_blocking = False
+                        await fut
+                except asyncio.CancelledError as cancelled:
+                    # A cancelled future is seen by the coroutine itself on resume;
+                    # otherwise this task was cancelled and the coroutine must know.
+                    if fut is None or not fut.cancelled():
+                        exc = cancelled
+                except BaseException:
+                    pass  # the coroutine reads the future's exception itself
+            try:
+                if exc is not None:
+                    fut, exc = coro.throw(exc), None
+                else:
+                    fut = coro.send(None)
+            except StopIteration as stop:
+                return stop.value
 
     async def _respond(self, request: Request) -> StreamResponse | None:
         """Run the app and send its response; ``None`` if the connection must close."""

@@ -509,3 +509,37 @@ async def test_bad_request_after_good_pipelined_ones(serve: Any, tiny_app: Appli
     raw = await exchange(port, get("/a") + get("/b") + b"GET /c HTTP/1.1\r\nHost : t\r\n\r\n")
     assert statuses(raw) == [200, 200, 400]
     assert calls == ["/a", "/b"]
+
+
+async def test_handler_runs_as_the_connections_task(serve: Any, tiny_app: Application) -> None:
+    """Bodyless requests are answered inside data_received; the handler must
+    still see a current task, the same one before and after it suspends."""
+    seen: list[Any] = []
+
+    async def handler(request: Request) -> Response:
+        before = asyncio.current_task()
+        await asyncio.sleep(0.01)
+        seen.append((before, asyncio.current_task(), request.task))
+        return Response(text="ok")
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    await exchange(port, get("/") + get("/", "Connection: close\r\n"))
+    assert len(seen) == 2
+    for before, after, task in seen:
+        assert before is not None and before is after is task
+
+
+async def test_asyncio_timeout_inside_a_handler(serve: Any, tiny_app: Application) -> None:
+    async def handler(request: Request) -> Response:
+        try:
+            async with asyncio.timeout(0.05):
+                await asyncio.sleep(5)
+        except TimeoutError:
+            return Response(text="timed out")
+        return Response(text="slept")
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/") + get("/", "Connection: close\r\n"))
+    assert raw.count(b"timed out") == 2
