@@ -220,8 +220,13 @@ class Application(MutableMapping[Any, Any]):
 
     # -- configuration
     @property
-    def router(self) -> AbstractRouter:
-        """The router the routing plugin (or its replacement) provided."""
+    def router(self) -> Any:
+        """The router the routing plugin (or its replacement) provided.
+
+        Typed ``Any``: its methods (``add_get``, ``add_routes``…) belong to the
+        router plugin, which the kernel does not know; it implements
+        ``jackfield.abc.AbstractRouter``.
+        """
         if self._router is None:
             enabled = ", ".join(self._host.enabled_names()) or "none"
             raise RuntimeError(
@@ -324,6 +329,8 @@ class Application(MutableMapping[Any, Any]):
             signal.freeze()
         self._on_cleanup.freeze()
         self._cleanup_ctx.freeze()
+        if self._router is not None:
+            self._router.freeze()
         self._host.freeze()
         for sub in self._subapps:
             sub.pre_freeze()

@@ -276,7 +276,11 @@ class HttpProtocol(asyncio.Protocol):
                     self._head_since = None
                     parser.next_event()  # the END_OF_MESSAGE of a bodyless request
                     parser.start_next()
-                    if not self._serve_now(head):
+                    served = self._serve_now(head)
+                    if served is None:  # fed from inside another task: queue it
+                        queue.append((head, EMPTY_STREAM))
+                        self._wake()
+                    elif not served:
                         return
                     continue
                 if head.has_body:
@@ -314,11 +318,14 @@ class HttpProtocol(asyncio.Protocol):
 
     def _on_protocol_error(self, exc: ProtocolError) -> None:
         log.debug("bad request from %s: %s %s", self.remote, exc.status, exc.reason)
-        if self._body is not None:
-            from .exceptions import HTTPBadRequest
-
-            self._body.set_exception(HTTPBadRequest(text=f"400: {exc.reason}"))
+        body = self._body
+        if body is not None:
             self._body = None
+            if self._queue and self._queue[-1][1] is body:
+                # Its handler has not started: it never will; the error answers it.
+                self._queue.pop()
+            else:
+                body.set_exception(_http_error_for(exc))
         self._error = exc
         self._pause(_PAUSE_STOP)
         self._wake()
@@ -377,7 +384,7 @@ class HttpProtocol(asyncio.Protocol):
     @property
     def closing(self) -> bool:
         """True when this connection closes after the current response."""
-        return self._closing or self._server.closing
+        return self._closing or self._error is not None or self._server.closing
 
     def set_tcp_nodelay(self, value: bool) -> None:
         """Turn Nagle's algorithm off (True) or on for this connection."""
@@ -560,8 +567,11 @@ class HttpProtocol(asyncio.Protocol):
             return False
         return bool(response.keep_alive) and not self.closing
 
-    def _serve_now(self, head: RequestHead) -> bool:
+    def _serve_now(self, head: RequestHead) -> bool | None:
         """Answer a bodyless request inside ``data_received``; False to stop parsing.
+
+        ``None`` when it cannot (``data_received`` was called from inside some
+        other task, as a test or a wrapping transport may do): queue it instead.
 
         The handler's first step runs with the connection's task set as the
         current task, so ``asyncio.current_task()``, ``asyncio.timeout()`` and
@@ -571,11 +581,14 @@ class HttpProtocol(asyncio.Protocol):
         """
         task = self._task
         assert task is not None
+        try:
+            _enter_task(self.loop, task)
+        except RuntimeError:
+            return None
         self._begin(head)
         request = Request(head, EMPTY_STREAM, self, self._app, task=task)
         started = self.loop.time() if self._server.access_logger is not None else 0.0
         coro = self._respond(request)
-        _enter_task(self.loop, task)
         try:
             fut = self._ctx.run(coro.send, None)
         except StopIteration as stop:
@@ -651,6 +664,8 @@ class HttpProtocol(asyncio.Protocol):
             if response._eof_sent:
                 return response
             if response._proto is None:
+                if not request._payload.at_eof() and not self._can_discard(request):
+                    response.force_close()  # say so: the unread body ends this connection
                 if (
                     isinstance(response, Response)
                     and not app._has_prepare_receivers
@@ -689,11 +704,22 @@ class HttpProtocol(asyncio.Protocol):
         response.force_close()
         return response
 
+    def _can_discard(self, request: Request) -> bool:
+        """Whether an unread body may be read and dropped to keep the connection."""
+        if self._queue_head_expects_continue and not self._continue_sent:
+            return False  # the client may still be waiting to send it
+        declared = request._head.content_length
+        stream = request._payload
+        return declared is None or declared - stream.total_bytes <= self._server.max_discard
+
     async def _discard(self, head: RequestHead, stream: BodyStream) -> bool:
         """Drop an unread body before the next request; False to close instead."""
         if self._queue_head_expects_continue and not self._continue_sent:
             return False  # the client may still be waiting to send it
         limit = self._server.max_discard
+        declared = head.content_length
+        if declared is not None and declared - stream.total_bytes > limit:
+            return False  # more than we would ever read to keep the connection
         dropped = 0
         try:
             while True:
@@ -721,3 +747,15 @@ class HttpProtocol(asyncio.Protocol):
             ),
         )
         self.write(head + body)
+
+
+def _http_error_for(exc: ProtocolError) -> Exception:
+    """The HTTP exception a handler reading a bad body gets (the parser's status)."""
+    from . import exceptions
+
+    cls = {
+        413: exceptions.HTTPRequestEntityTooLarge,
+        431: exceptions.HTTPRequestHeaderFieldsTooLarge,
+        501: exceptions.HTTPNotImplemented,
+    }.get(exc.status, exceptions.HTTPBadRequest)
+    return cls(text=f"{exc.status}: {exc.reason}")

@@ -6,6 +6,8 @@ no, the ``explain_*`` functions here walk the rejected bytes once more to name
 the defect, so the error message can say what is wrong without slowing down
 well-formed requests. Every ``explain_*`` returns a ``ProtocolError`` (the
 caller raises it) and quotes at most ``EXCERPT`` bytes of the input.
+``check_target`` holds the request-target form rules (RFC 9112 §3.2), which
+only targets not starting with '/' (and CONNECT) ever reach.
 """
 
 from __future__ import annotations

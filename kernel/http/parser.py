@@ -6,11 +6,11 @@
 ``start_next()``, so the caller decides when a pipelined request may begin
 (and can take ``trailing_data`` instead, after a protocol upgrade).
 
-Strategy (this is the server's hot path): the head is found with one
-``bytes.find(b"\\r\\n\\r\\n")``, split once into lines, and checked with one
-compiled pattern for the request line and one for the whole field section.
-Nothing loops over bytes in Python; only the slow path (``_grammar.explain_*``)
-looks closer, to name the defect of a rejected request.
+Strategy (this is the server's hot path): the end of a head is found with one
+``bytes.find(b"\\r\\n\\r\\n")`` (resumed where the last search stopped when
+a head arrives in pieces) and the head is handed whole to ``_head.HeadReader``.
+Bodies are sliced out of the buffer, never copied byte by byte; nothing loops
+over bytes in Python.
 
 Invariants:
 * ``_buf[_pos:]`` is the unparsed input; ``feed`` re-bases it to ``_pos == 0``.
@@ -18,7 +18,9 @@ Invariants:
 * Any input either parses or raises ``ProtocolError``; after one, every call to
   ``next_event`` raises it again.
 * Feeding the same bytes in any split gives the same events (``Data`` may be cut
-  differently): early checks on incomplete input mirror the checks on whole input.
+  differently). Incomplete input is checked early (so a client sending bare LF
+  gets a 400 at once, not a timeout), and when input has several defects the
+  one nearest the start wins, whichever way the bytes arrived.
 """
 
 from __future__ import annotations
@@ -26,31 +28,16 @@ from __future__ import annotations
 import enum
 from typing import Final, Literal, TypeAlias
 
-from multidict import CIMultiDict, CIMultiDictProxy
-
-from ._framing import (
-    CLOSE,
-    KEEP_ALIVE,
-    UPGRADE,
-    check_host,
-    connection_options,
-    content_length,
-    require_chunked,
-)
 from ._grammar import (
     CHUNK_EXT,
     FIELD_SECTION,
     HEX,
     LONE_CR_LF,
-    REQUEST_LINE,
-    TOKEN_START,
-    check_target,
     excerpt,
     explain_chunk_size_line,
     explain_field_lines,
-    explain_request_line,
-    explain_version,
 )
+from ._head import HeadReader
 from .events import (
     END_OF_MESSAGE,
     NEED_DATA,
@@ -99,14 +86,6 @@ _FAILED: Final = _State.FAILED
 MAX_EMPTY_LINES: Final = 4
 MAX_CHUNK_SIZE_DIGITS: Final = 16
 
-_V10: Final = (1, 0)
-_V11: Final = (1, 1)
-_VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
-_METHODS: Final = {
-    m.encode(): m
-    for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
-}
-
 
 class RequestParser:
     """An incremental parser that gives the events of the requests fed to it.
@@ -119,14 +98,10 @@ class RequestParser:
         "_buf",
         "_empty_lines",
         "_error",
-        "_host",
+        "_heads",
         "_line_checked",
         "_max_chunk",
-        "_max_count",
         "_max_ext",
-        "_max_field",
-        "_max_head",
-        "_max_line",
         "_max_trailer",
         "_max_trailer_count",
         "_pos",
@@ -146,11 +121,7 @@ class RequestParser:
         self._empty_lines = 0
         self._line_checked = False  # request line of an incomplete head validated
         self._error: ProtocolError | None = None
-        self._host: str | None = None  # the last Host value found valid
-        self._max_line = limits.max_request_line
-        self._max_field = limits.max_field_size
-        self._max_head = limits.max_headers_size
-        self._max_count = limits.max_header_count
+        self._heads = HeadReader(limits)
         self._max_chunk = limits.max_chunk_size
         self._max_ext = limits.max_chunk_ext_size
         self._max_trailer = limits.max_trailer_size
@@ -158,8 +129,11 @@ class RequestParser:
 
     # -- public API
 
-    def feed(self, data: bytes) -> None:
-        """Append ``data`` to the input; call ``next_event()`` to parse it."""
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append ``data`` to the input; call ``next_event()`` to parse it.
+
+        Mutable buffers are copied, so the caller may reuse them at once.
+        """
         if not data or self._state is _FAILED:
             return
         buf = self._buf
@@ -233,104 +207,29 @@ class RequestParser:
         if type(buf) is not bytes:
             buf = self._buf = bytes(buf)  # once per gathered head; events hold bytes
         head = buf[pos:end]
-        lines = head.split(b"\r\n")
-        line = lines[0]
-        if not line and self._skip_empty_lines():
+        if not head or head.startswith(b"\r\n"):
+            self._skip_empty_lines()
             return self._read_head()
-        method, target, version = self._request_line(line)
-        if end + 4 - pos > self._max_head:
-            raise ProtocolError(431, f"request head larger than {self._max_head} bytes")
-        del lines[0]
-        if lines:
-            if len(lines) > self._max_count:
-                raise ProtocolError(431, f"more than {self._max_count} header fields")
-            # No single line can be too long if all of them together are short enough.
-            if len(head) - len(line) > self._max_field and max(map(len, lines)) > self._max_field:
-                raise ProtocolError(431, f"a header line is longer than {self._max_field} bytes")
-            if FIELD_SECTION.fullmatch(head, len(line) + 2) is None:
-                raise explain_field_lines(lines)
-            raw: list[tuple[bytes, bytes]] = []
-            pairs = []
-            for field in lines:
-                name, _, value = field.partition(b":")
-                value = value.strip(b" \t")
-                raw.append((name, value))
-                pairs.append((name.decode("latin-1"), value.decode("latin-1")))
-            headers = CIMultiDict(pairs)
-        else:
-            raw = []
-            headers = CIMultiDict()
-
-        hosts = headers.getall("host", None)
-        # A connection sends the same Host every time: remember the last valid one.
-        if hosts is None or len(hosts) != 1 or hosts[0] != self._host:
-            check_host(hosts, version)
-            if hosts is not None:
-                self._host = hosts[0]
-        chunked = False
-        length = None
-        lengths = headers.getall("content-length", None)
-        codings = headers.getall("transfer-encoding", None)
-        if codings is not None:
-            if version is _V10:
-                raise ProtocolError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
-            if lengths is not None:
-                raise ProtocolError(400, "Content-Length and Transfer-Encoding both present")
-            require_chunked(codings)
-            chunked = True
-        elif lengths is not None:
-            length = content_length(lengths)
-        options = headers.getall("connection", None)
-        flags = 0 if options is None else connection_options(options)
-        if version is _V11:
-            keep_alive = not flags & CLOSE
-        else:
-            keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
-
+        try:
+            event = self._heads.read(head)
+        except ProtocolError as exc:
+            # With several defects, fail as a byte-at-a-time feed would have.
+            defect = self._heads.first_defect(buf, pos, end + 4, pos, False)
+            raise defect or exc from None
         self._pos = end + 4
         self._seen = 0
         self._line_checked = False
-        if chunked:
+        if event.chunked:
             self._state = _CHUNK_SIZE
-        elif length:
+        elif event.content_length:
             self._state = _BODY
-            self._remaining = length
+            self._remaining = event.content_length
         else:
             self._state = _DONE
-        return RequestHead(
-            method,
-            target,
-            version,
-            CIMultiDictProxy(headers),
-            tuple(raw),
-            keep_alive,
-            chunked,
-            length,
-            bool(flags & UPGRADE) and "upgrade" in headers,
-            headers.get("expect"),
-        )
-
-    def _request_line(self, line: bytes) -> tuple[str, str, tuple[int, int]]:
-        """Return method, target and version of a complete request line, or raise."""
-        if len(line) > self._max_line:
-            raise ProtocolError(414, f"request line longer than {self._max_line} bytes")
-        m = REQUEST_LINE.fullmatch(line)
-        if m is None:
-            raise explain_request_line(line)
-        method_b, target_b, version_b = m.groups()
-        version = _VERSIONS.get(version_b)
-        if version is None:
-            if version_b[0] != 49:  # b"1": other majors are another protocol
-                raise explain_version(b"HTTP/" + version_b)
-            version = _V11  # RFC 9110 §6.2: serve a higher 1.x minor as 1.1
-        method = _METHODS.get(method_b) or method_b.decode("ascii")
-        target = target_b.decode("ascii")
-        if target_b[0] != 47 or method == "CONNECT":  # 47 is '/': origin-form
-            check_target(method, target)
-        return method, target, version
+        return event
 
     def _incomplete_head(self) -> RequestHead | Literal[_Sentinel.NEED_DATA]:
-        """Reject an incomplete head early when its fate is already known."""
+        """Reject an incomplete head as soon as its fate is known."""
         buf = self._buf
         pos = self._pos
         avail = len(buf) - pos
@@ -339,28 +238,18 @@ class RequestParser:
         if buf.startswith(b"\r\n", pos):
             self._skip_empty_lines()
             return self._read_head()
-        eol = buf.find(b"\r\n", pos)
-        if eol == -1:
-            if avail > self._max_line + 1:  # + 1: the last byte may be the CR of CRLF
-                raise ProtocolError(414, f"request line longer than {self._max_line} bytes")
-            if TOKEN_START.match(buf, pos) is None:
-                raise ProtocolError(400, f"invalid start of request {excerpt(bytes(buf[pos:]))}")
-        elif not self._line_checked:
-            self._request_line(bytes(buf[pos:eol]))
-            self._line_checked = True
-        if avail > self._max_head:
-            raise ProtocolError(431, f"request head larger than {self._max_head} bytes")
-        m = LONE_CR_LF.search(buf, pos + self._seen)
-        if m is not None:
-            what = "CR" if m.group()[0] == 13 else "LF"
-            raise ProtocolError(400, f"bare {what} in request head; lines must end in CRLF")
+        heads = self._heads
+        defect = heads.first_defect(buf, pos, len(buf), pos + self._seen, self._line_checked)
+        if defect is not None:
+            raise defect
+        if not self._line_checked:
+            self._line_checked = buf.find(b"\r\n", pos) != -1
         self._seen = avail - 3 if avail > 3 else 0
         return NEED_DATA
 
-    def _skip_empty_lines(self) -> bool:
+    def _skip_empty_lines(self) -> None:
         buf = self._buf
         pos = self._pos
-        start = pos
         while buf.startswith(b"\r\n", pos):
             self._empty_lines += 1
             if self._empty_lines > MAX_EMPTY_LINES:
@@ -368,7 +257,6 @@ class RequestParser:
             pos += 2
         self._pos = pos
         self._seen = 0
-        return pos != start
 
     # -- the body
 
@@ -471,18 +359,30 @@ class RequestParser:
         if not avail or (avail == 1 and buf[pos] == 13):
             return False
         end = buf.find(b"\r\n\r\n", pos)
-        limit = self._max_trailer
         if end == -1:
-            if avail > limit:
-                raise ProtocolError(431, f"trailer section larger than {limit} bytes")
-            if LONE_CR_LF.search(buf, pos) is not None:
-                raise ProtocolError(400, "bare CR or LF in trailer section")
+            defect = self._trailer_defect(pos, len(buf))
+            if defect is not None:
+                raise defect
             return False
-        if end + 4 - pos > limit:
-            raise ProtocolError(431, f"trailer section larger than {limit} bytes")
-        if buf.count(b"\r\n", pos, end) >= self._max_trailer_count:
-            raise ProtocolError(431, f"more than {self._max_trailer_count} trailer fields")
-        if FIELD_SECTION.fullmatch(buf, pos, end) is None:
-            raise explain_field_lines(bytes(buf[pos:end]).split(b"\r\n"), "trailer")
+        try:
+            if buf.count(b"\r\n", pos, end) >= self._max_trailer_count:
+                raise ProtocolError(431, f"more than {self._max_trailer_count} trailer fields")
+            if FIELD_SECTION.fullmatch(buf, pos, end) is None:
+                raise explain_field_lines(bytes(buf[pos:end]).split(b"\r\n"), "trailer")
+        except ProtocolError as exc:
+            raise self._trailer_defect(pos, end + 4) or exc from None
+        if end + 4 - pos > self._max_trailer:
+            raise ProtocolError(431, f"trailer section larger than {self._max_trailer} bytes")
         self._pos = end + 4
         return True
+
+    def _trailer_defect(self, start: int, stop: int) -> ProtocolError | None:
+        """Return the defect of the trailers so far a byte-wise feed would meet first."""
+        size_at = self._max_trailer + 1 if stop - start > self._max_trailer else stop + 1
+        m = LONE_CR_LF.search(self._buf, start, stop)
+        bare_at = m.start() - start + len(m.group()) if m is not None else stop + 1
+        if size_at == bare_at == stop + 1:
+            return None
+        if size_at <= bare_at:
+            return ProtocolError(431, f"trailer section larger than {self._max_trailer} bytes")
+        return ProtocolError(400, "bare CR or LF in trailer section; lines must end in CRLF")

@@ -71,7 +71,7 @@ def serialize_head(
     if line is None:
         line = _status_line(version, status, reason)
         if len(_status_lines) < _MAX_CACHED:
-            _status_lines[(tuple(version), status, reason)] = line  # type: ignore[index]
+            _status_lines[key] = line
     parts = [line]
     names = _valid_names
     for name, value in headers:
@@ -107,7 +107,7 @@ def _status_line(version: tuple[int, int], status: int, reason: str | None) -> s
 
 
 def _check_name(name: str) -> None:
-    if type(name) is not str and not isinstance(name, str):
+    if not isinstance(name, str):
         raise TypeError(f"header name must be a str, got {type(name).__name__}: {name!r}")
     if not _TOKEN.fullmatch(name):
         raise ValueError(

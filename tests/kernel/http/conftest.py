@@ -10,6 +10,7 @@ bytes arrived. A ``ProtocolError`` shows up as a final ``Rejected(status)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TypeAlias
 
 import attrs
 import pytest
@@ -37,8 +38,8 @@ class Rejected:
     reason: str = attrs.field(eq=False, default="")
 
 
-Outcome = RequestHead | Data | EndOfMessage | Rejected
-Parse = Callable[..., list[Outcome]]
+Outcome: TypeAlias = RequestHead | Data | EndOfMessage | Rejected
+Parse: TypeAlias = Callable[..., list[Outcome]]
 
 
 def _merge(events: list[Outcome]) -> list[Outcome]:
@@ -80,13 +81,14 @@ def run(pieces: Iterable[bytes], limits: Limits) -> tuple[list[Outcome], Request
 def parse_checked(data: bytes, limits: Limits | None = None) -> list[Outcome]:
     """Return the events of ``data``, checking that any split gives the same ones."""
     limits = limits or Limits()
-    whole, _ = run([data], limits)
+    whole, whole_parser = run([data], limits)
     bytewise, _ = run([data[i : i + 1] for i in range(len(data))], limits)
     assert bytewise == whole, "feeding byte by byte changed the events"
-    if whole and (whole[-1] is END_OF_MESSAGE or isinstance(whole[-1], Rejected)):
+    complete = whole and whole[-1] is END_OF_MESSAGE and not whole_parser.buffered
+    if complete or (whole and isinstance(whole[-1], Rejected)):
         followed, parser = run([data + NEXT_REQUEST_START], limits)
         assert followed == whole, "the start of a following request changed the events"
-        if whole[-1] is END_OF_MESSAGE:
+        if complete:
             assert parser.trailing_data == NEXT_REQUEST_START
             assert parser.buffered == len(NEXT_REQUEST_START)
     return whole

@@ -1,0 +1,188 @@
+"""Request heads: a complete head becomes a ``RequestHead``; an incomplete one is vetted.
+
+``HeadReader.read`` is the server's hot path. The head is split once; the
+request line and the whole field section are each checked by one compiled
+pattern; names and values are decoded as latin-1 into a ``CIMultiDict``; the
+few fields that decide framing and persistence are then looked up by name.
+
+``HeadReader.first_defect`` serves the other goal: the same bytes must fail the
+same way however they are split. It names, among the defects that can be seen
+before a head is complete (an overlong line or head, a bare CR or LF, a bad
+request line), the one a byte-at-a-time feed would meet first. The parser asks
+it about every incomplete head, and about a complete head that ``read``
+rejected, so both paths agree when a request has several defects.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._framing import (
+    CLOSE,
+    KEEP_ALIVE,
+    UPGRADE,
+    check_host,
+    connection_options,
+    content_length,
+    require_chunked,
+)
+from ._grammar import (
+    FIELD_SECTION,
+    LONE_CR_LF,
+    REQUEST_LINE,
+    TOKEN_START,
+    check_target,
+    excerpt,
+    explain_field_lines,
+    explain_request_line,
+    explain_version,
+)
+from .events import Limits, ProtocolError, RequestHead
+
+__all__ = ["HeadReader"]
+
+# Shared, so a request allocates no version tuple and no common method string.
+_V10: Final = (1, 0)
+_V11: Final = (1, 1)
+_VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
+_METHODS: Final = {
+    m.encode(): m
+    for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
+}
+
+
+class HeadReader:
+    """Reads request heads under one set of ``Limits``; keeps the last valid Host."""
+
+    __slots__ = ("_host", "_max_count", "_max_field", "_max_head", "_max_line")
+
+    def __init__(self, limits: Limits) -> None:
+        self._max_line = limits.max_request_line
+        self._max_field = limits.max_field_size
+        self._max_head = limits.max_headers_size
+        self._max_count = limits.max_header_count
+        self._host: str | None = None
+
+    def read(self, head: bytes) -> RequestHead:
+        """Return the ``RequestHead`` of ``head`` (up to, not including, the blank line)."""
+        lines = head.split(b"\r\n")
+        line = lines[0]
+        method, target, version = self.request_line(line)
+        if len(head) + 4 > self._max_head:
+            raise ProtocolError(431, f"request head larger than {self._max_head} bytes")
+        del lines[0]
+        raw: list[tuple[bytes, bytes]] = []
+        if lines:
+            if len(lines) > self._max_count:
+                raise ProtocolError(431, f"more than {self._max_count} header fields")
+            # No single line can be too long if all of them together are short enough.
+            if len(head) - len(line) > self._max_field and max(map(len, lines)) > self._max_field:
+                raise ProtocolError(431, f"a header line is longer than {self._max_field} bytes")
+            if FIELD_SECTION.fullmatch(head, len(line) + 2) is None:
+                raise explain_field_lines(lines)
+            pairs = []
+            for field in lines:
+                name, _, value = field.partition(b":")
+                value = value.strip(b" \t")
+                raw.append((name, value))
+                pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+            headers = CIMultiDict(pairs)
+        else:
+            headers = CIMultiDict()
+
+        hosts = headers.getall("host", None)
+        # A connection sends the same Host every time: remember the last valid one.
+        if hosts is None or len(hosts) != 1 or hosts[0] != self._host:
+            check_host(hosts, version)
+            if hosts is not None:
+                self._host = hosts[0]
+        chunked = False
+        length = None
+        lengths = headers.getall("content-length", None)
+        codings = headers.getall("transfer-encoding", None)
+        if codings is not None:
+            if version is _V10:
+                raise ProtocolError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
+            if lengths is not None:
+                raise ProtocolError(400, "Content-Length and Transfer-Encoding both present")
+            require_chunked(codings)
+            chunked = True
+        elif lengths is not None:
+            length = content_length(lengths)
+        options = headers.getall("connection", None)
+        flags = 0 if options is None else connection_options(options)
+        if version is _V11:
+            keep_alive = not flags & CLOSE
+        else:
+            keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
+        return RequestHead(
+            method,
+            target,
+            version,
+            CIMultiDictProxy(headers),
+            tuple(raw),
+            keep_alive,
+            chunked,
+            length,
+            bool(flags & UPGRADE) and "upgrade" in headers,
+            headers.get("expect"),
+        )
+
+    def request_line(self, line: bytes) -> tuple[str, str, tuple[int, int]]:
+        """Return method, target and version of a complete request line, or raise."""
+        if len(line) > self._max_line:
+            raise ProtocolError(414, f"request line longer than {self._max_line} bytes")
+        m = REQUEST_LINE.fullmatch(line)
+        if m is None:
+            raise explain_request_line(line)
+        method_b, target_b, version_b = m.groups()
+        version = _VERSIONS.get(version_b)
+        if version is None:
+            if version_b[0] != 49:  # b"1": other majors are another protocol
+                raise explain_version(b"HTTP/" + version_b)
+            version = _V11  # RFC 9110 §6.2: serve a higher 1.x minor as 1.1
+        method = _METHODS.get(method_b) or method_b.decode("ascii")
+        target = target_b.decode("ascii")
+        if target_b[0] != 47 or method == "CONNECT":  # 47 is '/': origin-form
+            check_target(method, target)
+        return method, target, version
+
+    def first_defect(
+        self, buf: bytes | bytearray, start: int, stop: int, clean_to: int, line_ok: bool
+    ) -> ProtocolError | None:
+        """Return the defect of the head in ``buf[start:stop]`` a byte-wise feed meets first.
+
+        ``buf[start:clean_to]`` is known to hold no bare CR or LF; ``line_ok``
+        says the request line was already found valid. Each candidate is ranked
+        by how many bytes must have arrived to see it; ties go to the earlier check.
+        """
+        found: list[tuple[int, ProtocolError]] = []
+        if buf[start] != 13 and TOKEN_START.match(buf, start) is None:
+            quote = excerpt(bytes(buf[start : start + 40]))
+            found.append((1, ProtocolError(400, f"invalid start of request {quote}")))
+        m = LONE_CR_LF.search(buf, clean_to, stop)
+        if m is not None:
+            at = m.start() - start
+            if buf[m.start()] == 13:
+                found.append((at + 2, ProtocolError(400, "bare CR in request head")))
+            else:
+                found.append((at + 1, ProtocolError(400, "bare LF in request head")))
+        eol = buf.find(b"\r\n", start, stop)
+        line_end = stop if eol == -1 else eol
+        # + 1: while the line is incomplete, its last byte may be the CR of CRLF.
+        if line_end - start > self._max_line + (eol == -1):
+            message = f"request line longer than {self._max_line} bytes"
+            found.append((self._max_line + 2, ProtocolError(414, message)))
+        elif eol != -1 and not line_ok:
+            try:
+                self.request_line(bytes(buf[start:eol]))
+            except ProtocolError as exc:
+                found.append((eol - start + 2, exc))
+        if stop - start > self._max_head:
+            message = f"request head larger than {self._max_head} bytes"
+            found.append((self._max_head + 1, ProtocolError(431, message)))
+        if not found:
+            return None
+        return min(found, key=lambda pair: pair[0])[1]  # min() keeps the first of equals

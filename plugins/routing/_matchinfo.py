@@ -1,0 +1,112 @@
+"""Match infos: what routing one request produced.
+
+``UrlMappingMatchInfo`` is a dict of the decoded variable parts plus the
+matched route; ``MatchInfoError`` is what an unroutable request gets (404,
+405, 400). Its handler is one module-level function that raises the match
+info's exception, so 404s travel through the middleware chain like any
+handler and the kernel's per-handler chain cache keeps one entry for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from jackfield.abc import AbstractMatchInfo
+
+from ._routes import AbstractRoute, ExpectHandler, Handler, _no_expectation
+
+if TYPE_CHECKING:
+    from jackfield.app import Application
+    from jackfield.exceptions import HTTPException
+    from jackfield.request import Request
+    from jackfield.response import StreamResponse
+
+__all__ = ["MatchInfoError", "UrlMappingMatchInfo"]
+
+
+class UrlMappingMatchInfo(AbstractMatchInfo):
+    """The variable parts of a matched path (a dict) and the route that matched."""
+
+    __slots__ = ("_apps", "_frozen", "_route")
+
+    def __init__(self, match_dict: Mapping[str, str], route: AbstractRoute | None) -> None:
+        super().__init__(match_dict)
+        self._route = route
+        self._apps: tuple[Application, ...] = ()
+        self._frozen = False
+
+    @property
+    def handler(self) -> Handler:
+        """The matched route's handler."""
+        if self._route is None:
+            raise RuntimeError("this match info has no route, hence no handler")
+        return self._route.handler
+
+    @property
+    def expect_handler(self) -> ExpectHandler:
+        """The matched route's ``expect_handler``."""
+        return self._route.expect_handler if self._route is not None else _no_expectation
+
+    @property
+    def route(self) -> AbstractRoute | None:
+        """The matched route."""
+        return self._route
+
+    @property
+    def http_exception(self) -> HTTPException | None:
+        """``None``: a route matched."""
+        return None
+
+    @property
+    def apps(self) -> tuple[Application, ...]:
+        """Applications from the outermost down to the route's owner."""
+        return self._apps
+
+    def add_app(self, app: Application) -> None:
+        """Put ``app`` in front of the chain (sub-application resources call this)."""
+        if self._frozen:
+            raise RuntimeError("cannot add an application to a frozen match info")
+        self._apps = (app, *self._apps)
+
+    def freeze(self) -> None:
+        """Forbid further ``add_app`` calls."""
+        self._frozen = True
+
+    def get_info(self) -> dict[str, Any]:
+        """Return a description of the matched resource."""
+        return self._route.get_info() if self._route is not None else {}
+
+    def __repr__(self) -> str:
+        return f"<MatchInfo {dict(self)!r}: {self._route!r}>"
+
+
+async def _raise_http_exception(request: Request) -> StreamResponse:
+    """The handler of every ``MatchInfoError``: raise the request's routing error."""
+    exc = request.match_info.http_exception
+    if exc is None:  # pragma: no cover - only reachable by calling it by hand
+        raise RuntimeError("the request was routed; there is no error to raise")
+    raise exc
+
+
+class MatchInfoError(UrlMappingMatchInfo):
+    """A request no route answers; ``handler`` raises ``http_exception``."""
+
+    __slots__ = ("_exception",)
+
+    def __init__(self, http_exception: HTTPException) -> None:
+        super().__init__({}, None)
+        self._exception = http_exception
+
+    @property
+    def handler(self) -> Handler:
+        """A handler raising ``http_exception`` (so middlewares see it)."""
+        return _raise_http_exception
+
+    @property
+    def http_exception(self) -> HTTPException:
+        """The 404, 405 (with ``Allow``) or 400 to answer with."""
+        return self._exception
+
+    def __repr__(self) -> str:
+        return f"<MatchInfoError {self._exception.status}: {self._exception.reason}>"

@@ -1,0 +1,59 @@
+"""The request path routes are matched against, and the paths that are refused.
+
+Runs once per request, at the root router, before any lookup. A path with no
+``%`` and no ``/.`` is used as it is (the common case costs two ``in`` tests);
+otherwise it is brought to the normal form registered paths use (see
+``_pattern``) and checked:
+
+* an invalid escape (``%zz``, ``%4``), an escape of NUL (``%00``) or escapes
+  that do not decode as UTF-8 (``%ff``) -> 400 Bad Request;
+* a ``.`` or ``..`` segment, written plainly or escaped (``%2e%2e``) -> 404:
+  clients resolve dot segments before sending (RFC 3986 §5.2.4), so such a
+  path names no route, and no handler ever sees one.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_to_bytes
+
+from ._pattern import normal_escape
+
+__all__ = ["BAD_REQUEST", "NOT_FOUND", "routable_path"]
+
+BAD_REQUEST = 400
+NOT_FOUND = 404
+
+_ANY_ESCAPE = re.compile(r"%(?:[0-9A-Fa-f]{2})?")
+
+
+class _InvalidEscapeError(Exception):
+    pass
+
+
+def _normalize(m: re.Match[str]) -> str:
+    escape = m.group()
+    if len(escape) != 3:
+        raise _InvalidEscapeError
+    return normal_escape(escape)
+
+
+def routable_path(raw_path: str) -> str | int:
+    """Return the normalized ``raw_path``, or the status (400/404) to answer instead."""
+    path = raw_path
+    if "%" in path:
+        try:
+            path = _ANY_ESCAPE.sub(_normalize, path)
+        except _InvalidEscapeError:
+            return BAD_REQUEST
+        if "%00" in path:
+            return BAD_REQUEST
+        try:
+            unquote_to_bytes(path).decode("utf-8")
+        except UnicodeDecodeError:
+            return BAD_REQUEST
+    if "/." in path:
+        for segment in path.split("/"):
+            if segment in (".", ".."):
+                return NOT_FOUND
+    return path
