@@ -113,6 +113,9 @@ class Server:
         self.max_discard = max_discard
         self.server_header = server_header
         self.connections: set[HttpProtocol] = set()
+        # Connection tasks outlive their connection when handler_cancellation is
+        # off; shutdown must wait for those too, before on_cleanup runs.
+        self._tasks: set[asyncio.Task[None]] = set()
         self.closing = False
 
     def __call__(self) -> HttpProtocol:
@@ -127,7 +130,7 @@ class Server:
     async def shutdown(self, timeout: float | None = 60.0) -> None:
         """Let in-flight requests finish within ``timeout``, then close everything."""
         self.pre_shutdown()
-        tasks = [c._task for c in self.connections if c._task is not None and not c._task.done()]
+        tasks = [t for t in self._tasks if not t.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
         for conn in list(self.connections):
@@ -191,6 +194,8 @@ class HttpProtocol(asyncio.Protocol):
             self._task = self.loop.create_task(self._run(), context=self._ctx)
         else:
             self._task = self.loop.create_task(self._run())
+        self._server._tasks.add(self._task)
+        self._task.add_done_callback(self._server._tasks.discard)
 
     def data_received(self, data: bytes) -> None:
         if self._upgraded is not None:
@@ -557,6 +562,9 @@ class HttpProtocol(asyncio.Protocol):
     def _finish(self, request: Request, response: StreamResponse | None, started: float) -> bool:
         """Book-keeping after a response; False when the connection must close."""
         self._busy = False
+        if self.tcp_cork:
+            # A handler's cork must not delay the next response on this connection.
+            self.set_tcp_nodelay(True)
         logger = self._server.access_logger
         if logger is not None and response is not None:
             try:
@@ -680,6 +688,12 @@ class HttpProtocol(asyncio.Protocol):
             log.exception(
                 "error while sending the response to %s %s", request.method, request.raw_path
             )
+            if self._active_response is None:
+                # Nothing went out (say, a CR in a header value): a 500 still can.
+                fallback = Response(status=500, text="500 Internal Server Error")
+                fallback.force_close()
+                fallback._send_whole(request)
+                return fallback
             return None
         return response
 
@@ -688,7 +702,9 @@ class HttpProtocol(asyncio.Protocol):
 
         if self._active_response is not None:
             # Headers are out: a second response is impossible, close instead.
-            if not isinstance(exc, HTTPException):
+            if isinstance(exc, ConnectionError) and self._lost:
+                log.debug("client left while %s %s was streaming", request.method, request.raw_path)
+            elif not isinstance(exc, HTTPException):
                 log.exception("error in handler after the response started")
             return None
         if isinstance(exc, HTTPException):

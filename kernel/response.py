@@ -14,6 +14,7 @@ a length is chunked; HTTP/1.0 without a length closes the connection.
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from http.cookies import Morsel, SimpleCookie
@@ -56,6 +57,24 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
         if eq:
             params[name.strip().lower()] = val.strip().strip('"')
     return mime.strip().lower(), params
+
+
+def _accepted_codings(header: str) -> set[str]:
+    """Codings an Accept-Encoding value allows (RFC 9110 §12.5.3: ``q=0`` refuses)."""
+    accepted = set()
+    for item in header.lower().split(","):
+        name, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, eq, value = param.partition("=")
+            if eq and key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            accepted.add(name.strip())
+    return accepted
 
 
 class StreamResponse(MutableMapping[str, Any]):
@@ -397,8 +416,8 @@ class StreamResponse(MutableMapping[str, Any]):
     def _start_compression(self, request: Request) -> None:
         coding = self._compression
         if coding == "auto":
-            accept = request.headers.get("Accept-Encoding", "").lower()
-            coding = "gzip" if "gzip" in accept else "deflate" if "deflate" in accept else None
+            accepted = _accepted_codings(request.headers.get("Accept-Encoding", ""))
+            coding = "gzip" if "gzip" in accepted else "deflate" if "deflate" in accepted else None
         if coding is None or coding == "identity":
             self._compression = None
             return
@@ -461,6 +480,15 @@ class StreamResponse(MutableMapping[str, Any]):
         if out:
             proto.write(out)
         self._eof_sent = True
+        if self._remaining and self._send_body:
+            # Fewer bytes than Content-Length announced: the client would wait for
+            # the rest and misread the next response, so this connection must end.
+            logging.getLogger("jackfield.server").warning(
+                "response ended %d bytes short of its Content-Length; closing the connection",
+                self._remaining,
+            )
+            self._keep_alive = False
+            proto.close_when_idle()
         await proto.drain()
 
 
@@ -503,6 +531,8 @@ class Response(StreamResponse):
             self._body = None
             if body is not None:
                 self.body = body
+                if _CONTENT_TYPE not in hdrs:
+                    hdrs[_CONTENT_TYPE] = "application/octet-stream"
         self._compressed_body: bytes | None = None
 
     @property

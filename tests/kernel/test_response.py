@@ -1,0 +1,164 @@
+"""Responses on the wire: framing corner cases, defaults, header safety."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from jackfield.app import Application
+from jackfield.request import Request
+from jackfield.response import Response, StreamResponse, json_response
+
+from .conftest import exchange, statuses
+
+
+def get(path: str = "/", extra: str = "") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n".encode()
+
+
+async def test_short_body_under_content_length_closes_the_connection(
+    serve: Any, tiny_app: Application, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def short(request: Request) -> StreamResponse:
+        resp = StreamResponse(headers={"Content-Length": "10"})
+        await resp.prepare(request)
+        await resp.write(b"12345")
+        await resp.write_eof()
+        return resp
+
+    tiny_app.router.add("GET", "/", short)
+    port = await serve(tiny_app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(get())
+    # Without the close the client would wait for 5 more bytes forever.
+    raw = await asyncio.wait_for(reader.read(), 2)
+    assert raw.endswith(b"\r\n\r\n12345")
+    assert any("short of its Content-Length" in r.message for r in caplog.records)
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        ("gzip", "gzip"),
+        ("gzip;q=0, deflate", "deflate"),
+        ("gzip;q=0", None),
+        ("deflate;q=0.5, gzip;q=0.001", "gzip"),
+        ("identity", None),
+    ],
+    ids=["gzip", "gzip-refused-deflate-ok", "gzip-refused", "low-q-still-accepted", "identity"],
+)
+async def test_compression_honours_q_values(
+    serve: Any, tiny_app: Application, accept: str, coding: str | None
+) -> None:
+    async def handler(request: Request) -> Response:
+        resp = Response(text="x" * 100)
+        resp.enable_compression()
+        return resp
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/", f"Accept-Encoding: {accept}\r\nConnection: close\r\n"))
+    head = raw.partition(b"\r\n\r\n")[0]
+    if coding is None:
+        assert b"Content-Encoding" not in head
+    else:
+        assert f"Content-Encoding: {coding}".encode() in head
+
+
+def test_body_without_content_type_is_octet_stream() -> None:
+    assert Response(body=b"\x00\x01").headers["Content-Type"] == "application/octet-stream"
+    assert Response(body=b"x", content_type="image/png").content_type == "image/png"
+    assert json_response(None).text == "null"
+
+
+async def test_header_value_with_crlf_gets_a_500_not_silence(
+    serve: Any, tiny_app: Application
+) -> None:
+    async def splitting(request: Request) -> Response:
+        return Response(text="x", headers={"X-Evil": "a\r\nSet-Cookie: owned=1"})
+
+    tiny_app.router.add("GET", "/", splitting)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get())
+    assert statuses(raw) == [500]
+    assert b"owned" not in raw
+
+
+async def test_cork_does_not_outlive_the_response(serve: Any, tiny_app: Application) -> None:
+    seen: list[bool] = []
+
+    async def corks(request: Request) -> Response:
+        seen.append(request.protocol.tcp_cork)
+        request.protocol.set_tcp_cork(True)
+        return Response(text="x")
+
+    tiny_app.router.add("GET", "/", corks)
+    port = await serve(tiny_app)
+    await exchange(port, get() + get("/", "Connection: close\r\n"))
+    assert seen == [False, False]
+
+
+async def test_shutdown_waits_for_handlers_of_departed_clients(serve: Any) -> None:
+    """With handler_cancellation=False a handler outlives its connection;
+    shutdown must still wait for it before on_cleanup."""
+    from jackfield.protocol import Server
+
+    from .conftest import make_tiny_app
+
+    events: list[str] = []
+    entered = asyncio.Event()
+    app = make_tiny_app()
+
+    async def slow(request: Request) -> Response:
+        entered.set()
+        await asyncio.sleep(0.2)
+        events.append("handler done")
+        return Response(text="x")
+
+    app.router.add("GET", "/", slow)
+    app.freeze()
+    server = Server(app, handler_cancellation=False)
+    srv = await asyncio.get_running_loop().create_server(server, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(get())
+    await entered.wait()
+    writer.close()
+    await asyncio.sleep(0.05)
+    srv.close()
+    await server.shutdown(2.0)
+    events.append("cleanup")
+    assert events == ["handler done", "cleanup"]
+
+
+async def test_writes_after_the_client_left_are_not_errors(
+    serve: Any, tiny_app: Application, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def stream(request: Request) -> StreamResponse:
+        resp = StreamResponse()
+        await resp.prepare(request)
+        started.set()
+        try:
+            for _ in range(200):
+                await asyncio.shield(asyncio.sleep(0.005))
+                await resp.write(b"x" * 1024)
+        finally:
+            finished.set()
+        return resp
+
+    tiny_app.router.add("GET", "/", stream)
+    port = await serve(tiny_app, handler_cancellation=False)
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(get())
+    await started.wait()
+    writer.close()
+    await asyncio.wait_for(finished.wait(), 3)
+    await asyncio.sleep(0.05)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
