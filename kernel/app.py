@@ -365,7 +365,7 @@ class Application(MutableMapping[Any, Any]):
     # -- per request
     async def _handle(self, request: Request) -> StreamResponse:
         """Route ``request`` and run it through the middleware chain."""
-        match_info = await self.router.resolve(request)
+        match_info: AbstractMatchInfo = await self.router.resolve(request)
         match_info.freeze()
         request._match_info = match_info
         expect = request._head.expect

@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import sys
 import socket
+import sys
 import traceback
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .http import (
@@ -60,11 +60,20 @@ _PAUSE_PIPELINE = 2
 _PAUSE_STOP = 4
 _BODY_BUFFER = 2**16
 
+
+def _no_task_registry(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    raise RuntimeError("this asyncio has no current-task registry")
+
+
 # Serving inside data_received needs create_task(context=...) (3.11) and the
 # loop's current-task registry; without them every request goes through the task.
-_enter_task = getattr(asyncio.tasks, "_enter_task", None)
-_leave_task = getattr(asyncio.tasks, "_leave_task", None)
-_FAST_PATH = sys.version_info >= (3, 11) and _enter_task is not None and _leave_task is not None
+_enter_task: Callable[[asyncio.AbstractEventLoop, asyncio.Task[Any]], None] = getattr(
+    asyncio.tasks, "_enter_task", _no_task_registry
+)
+_leave_task: Callable[[asyncio.AbstractEventLoop, asyncio.Task[Any]], None] = getattr(
+    asyncio.tasks, "_leave_task", _no_task_registry
+)
+_FAST_PATH = sys.version_info >= (3, 11) and _enter_task is not _no_task_registry
 
 
 class AccessLoggerProtocol(Protocol):
@@ -191,7 +200,9 @@ class HttpProtocol(asyncio.Protocol):
         self._idle_since = self.loop.time()
         self._arm_timer()
         if _FAST_PATH:
-            self._task = self.loop.create_task(self._run(), context=self._ctx)
+            self._task = self.loop.create_task(  # type: ignore[call-arg]  # 3.11+
+                self._run(), context=self._ctx
+            )
         else:
             self._task = self.loop.create_task(self._run())
         self._server._tasks.add(self._task)
@@ -315,10 +326,14 @@ class HttpProtocol(asyncio.Protocol):
                     return
                 parser.start_next()
             else:  # NEED_DATA (PAUSED cannot happen: start_next follows every end)
-                if event is NEED_DATA and self._body is None and parser.buffered:
-                    if self._head_since is None:
-                        self._head_since = self.loop.time()
-                        self._arm_timer()
+                if (
+                    event is NEED_DATA
+                    and self._body is None
+                    and parser.buffered
+                    and self._head_since is None
+                ):
+                    self._head_since = self.loop.time()
+                    self._arm_timer()
                 return
 
     def _on_protocol_error(self, exc: ProtocolError) -> None:
@@ -769,9 +784,10 @@ def _http_error_for(exc: ProtocolError) -> Exception:
     """The HTTP exception a handler reading a bad body gets (the parser's status)."""
     from . import exceptions
 
-    cls = {
+    by_status: dict[int, type[exceptions.HTTPException]] = {
         413: exceptions.HTTPRequestEntityTooLarge,
         431: exceptions.HTTPRequestHeaderFieldsTooLarge,
         501: exceptions.HTTPNotImplemented,
-    }.get(exc.status, exceptions.HTTPBadRequest)
+    }
+    cls = by_status.get(exc.status, exceptions.HTTPBadRequest)
     return cls(text=f"{exc.status}: {exc.reason}")

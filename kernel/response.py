@@ -13,6 +13,7 @@ a length is chunked; HTTP/1.0 without a length closes the connection.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import zlib
@@ -226,10 +227,8 @@ class StreamResponse(MutableMapping[str, Any]):
                 raise ValueError(f"samesite must be Strict, Lax or None, got {samesite!r}")
             morsel["samesite"] = samesite
         if partitioned:
-            try:
+            with contextlib.suppress(Exception):  # Morsel knows it from Python 3.14 on
                 morsel["partitioned"] = True
-            except Exception:  # Python < 3.14 has no such attribute
-                pass
 
     def del_cookie(self, name: str, *, domain: str | None = None, path: str = "/") -> None:
         """Ask the client to delete cookie ``name``."""

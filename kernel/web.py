@@ -10,6 +10,39 @@ to serve an application (see ``docs/running.md``).
 
 from __future__ import annotations
 
+# Public names of the standard plugins that are on by default.
+from jackfield.plugins.routing import (
+    METH_ANY,
+    AbstractResource,
+    AbstractRoute,
+    DynamicResource,
+    MatchInfoError,
+    PlainResource,
+    PrefixedSubAppResource,
+    PrefixResource,
+    Resource,
+    ResourceRegistry,
+    ResourceRoute,
+    ResourcesView,
+    RouteConflictError,
+    RouteDef,
+    RouteShadowWarning,
+    RoutesView,
+    RouteTableDef,
+    UrlDispatcher,
+    UrlMappingMatchInfo,
+    View,
+    delete,
+    get,
+    head,
+    normalize_path_middleware,
+    patch,
+    post,
+    put,
+    route,
+    view,
+)
+
 from .abc import AbstractMatchInfo, AbstractRouter
 from .app import AppKey, Application, CleanupContext, middleware
 from .exceptions import *  # noqa: F403
@@ -29,39 +62,6 @@ from .runner import (
 )
 from .signals import Signal
 from .streams import BodyStream
-
-# Public names of the standard plugins that are on by default.
-from jackfield.plugins.routing import (  # noqa: E402,I001
-    METH_ANY,
-    AbstractResource,
-    AbstractRoute,
-    DynamicResource,
-    MatchInfoError,
-    PlainResource,
-    PrefixResource,
-    PrefixedSubAppResource,
-    Resource,
-    ResourceRegistry,
-    ResourceRoute,
-    ResourcesView,
-    RouteConflictError,
-    RouteDef,
-    RouteShadowWarning,
-    RouteTableDef,
-    RoutesView,
-    UrlDispatcher,
-    UrlMappingMatchInfo,
-    View,
-    delete,
-    get,
-    head,
-    normalize_path_middleware,
-    patch,
-    post,
-    put,
-    route,
-    view,
-)
 
 __all__ = [
     "AbstractMatchInfo",

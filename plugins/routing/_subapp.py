@@ -84,7 +84,8 @@ class PrefixedSubAppResource(PrefixResource):
         if inner is not None:
             result: AbstractMatchInfo = await inner(request, method, path)
             return result
-        return await router.resolve(request)
+        resolved: AbstractMatchInfo = await router.resolve(request)
+        return resolved
 
     def _routes(self) -> list[AbstractRoute]:
         routes = getattr(self._app.router, "routes", None)

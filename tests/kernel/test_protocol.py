@@ -381,7 +381,7 @@ async def test_writes_wait_for_a_slow_reader(serve: Any, tiny_app: Application) 
 
     tiny_app.router.add("GET", "/", flood)
     port = await serve(tiny_app)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**16)
+    _, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**16)
     writer.write(get("/"))
     for _ in range(100):
         if seen and seen[0].protocol._write_paused:
