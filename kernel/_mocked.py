@@ -85,7 +85,7 @@ def make_mocked_request(
         target=path,
         version=version,
         headers=CIMultiDictProxy(hdrs),
-        raw_headers=tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in hdrs.items()),
+        raw_fields=b"\r\n".join(f"{k}: {v}".encode("latin-1") for k, v in hdrs.items()),
         keep_alive=keep_alive,
         chunked=False,
         content_length=len(body) if body is not None else None,

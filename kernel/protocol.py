@@ -29,7 +29,7 @@ import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .http import (
     END_OF_MESSAGE,
@@ -112,6 +112,14 @@ class Server:
             raise ValueError("keepalive_timeout and head_timeout must be > 0 seconds")
         if max_pipelined < 1:
             raise ValueError(f"max_pipelined must be >= 1, got {max_pipelined}")
+        if server_header is not None and (
+            not server_header.isprintable() or not server_header.isascii()
+        ):
+            # It goes on every response unchecked, so check it once here.
+            raise ValueError(
+                f"server_header must be printable ASCII, got {server_header!r}; "
+                "pass None to send no Server header"
+            )
         self.app = app
         self.access_logger = access_logger
         self.keepalive_timeout = keepalive_timeout
@@ -188,8 +196,8 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses: duck-type.
+        self.transport = cast(asyncio.Transport, transport)
         self.loop = asyncio.get_running_loop()
         self._server.connections.add(self)
         peer = transport.get_extra_info("peername")
@@ -603,7 +611,8 @@ class HttpProtocol(asyncio.Protocol):
         Saves a future and a task switch per request (see bench/, issue 2).
         """
         task = self._task
-        assert task is not None
+        if task is None:
+            return None
         try:
             _enter_task(self.loop, task)
         except RuntimeError:

@@ -489,13 +489,11 @@ class Request(MutableMapping[str, Any]):
             changes["target"] = str(url)
         if headers is not _UNSET:
             changes["headers"] = CIMultiDictProxy(CIMultiDict(headers))
-            changes["raw_headers"] = tuple(
-                (k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            changes["raw_fields"] = b"\r\n".join(
+                f"{k}: {v}".encode("latin-1") for k, v in headers.items()
             )
-        import attrs
-
         new = Request(
-            attrs.evolve(head, **changes),
+            head._replace(**changes),
             self._payload,
             self._protocol,
             self._root_app,

@@ -15,6 +15,7 @@ rejected, so both paths agree when a request has several defects.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -29,6 +30,7 @@ from ._framing import (
     require_chunked,
 )
 from ._grammar import (
+    _TOKEN,
     FIELD_SECTION,
     LONE_CR_LF,
     REQUEST_LINE,
@@ -41,12 +43,22 @@ from ._grammar import (
 )
 from .events import Limits, ProtocolError, RequestHead
 
+_TOKEN_TEXT: Final = _TOKEN.decode("latin-1")
+
 __all__ = ["HeadReader"]
 
 # Shared, so a request allocates no version tuple and no common method string.
 _V10: Final = (1, 0)
 _V11: Final = (1, 1)
 _VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
+# The hot path's request line: origin-form target, HTTP/1.0 or HTTP/1.1.
+_COMMON_LINE: Final = re.compile(_TOKEN_TEXT.join(("(", r") (/[\x21-\x7e]*) HTTP/1\.([01])")))
+_FIELD_SECTION_TEXT: Final = re.compile(FIELD_SECTION.pattern.decode("latin-1"))
+# Fields that change framing or semantics send a head down the exact path.
+_SPECIAL_FIELDS: Final = re.compile("\n(?:content-length|transfer-encoding|upgrade|expect):")
+_METHOD_NAMES: Final = {
+    m: m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")
+}
 _METHODS: Final = {
     m.encode(): m
     for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
@@ -67,6 +79,71 @@ class HeadReader:
 
     def read(self, head: bytes) -> RequestHead:
         """Return the ``RequestHead`` of ``head`` (up to, not including, the blank line)."""
+        return self._read_common(head) or self._read_any(head)
+
+    def _read_common(self, head: bytes) -> RequestHead | None:
+        """The hot path: origin-form target, HTTP/1.0 or 1.1, no framing headers.
+
+        Decodes once and splits once. Anything else (a body, an upgrade, an
+        expectation, any defect) returns ``None`` and goes to ``_read_any``,
+        which decides exactly, so both paths accept and reject the same bytes.
+        """
+        if len(head) + 4 > self._max_head:
+            return None
+        text = head.decode("latin-1")
+        lines = text.split("\r\n")
+        line = lines[0]
+        m = _COMMON_LINE.fullmatch(line)
+        if m is None or len(line) > self._max_line or m.group(1) == "CONNECT":
+            return None
+        count = len(lines) - 1
+        if count > self._max_count or count == 0:
+            return None
+        fields_at = len(line) + 2
+        if len(text) - fields_at > self._max_field and max(map(len, lines)) > self._max_field:
+            return None
+        if _FIELD_SECTION_TEXT.fullmatch(text, fields_at) is None:
+            return None
+        low = text.lower()
+        if _SPECIAL_FIELDS.search(low) is not None:
+            return None
+        headers: CIMultiDict[str] = CIMultiDict()
+        add = headers.add
+        for field in lines[1:]:
+            name, _, value = field.partition(":")
+            add(name, value.strip(" \t"))
+        version = _V11 if m.group(3) == "1" else _V10
+        hosts = headers.getall("host", None)
+        if hosts is None or len(hosts) != 1 or hosts[0] != self._host:
+            check_host(hosts, version)
+            if hosts is not None:
+                self._host = hosts[0]
+        if "\nconnection:" in low:
+            flags = connection_options(headers.getall("connection"))
+            if flags & UPGRADE:
+                return None
+            if version is _V11:
+                keep_alive = not flags & CLOSE
+            else:
+                keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
+        else:
+            keep_alive = version is _V11
+        method = m.group(1)
+        return RequestHead(
+            _METHOD_NAMES.get(method, method),
+            m.group(2),
+            version,
+            CIMultiDictProxy(headers),
+            head[fields_at:],
+            keep_alive,
+            False,
+            None,
+            False,
+            None,
+        )
+
+    def _read_any(self, head: bytes) -> RequestHead:
+        """Read any head exactly, raising the right ``ProtocolError`` for a defect."""
         lines = head.split(b"\r\n")
         line = lines[0]
         method, target, version = self.request_line(line)
@@ -122,7 +199,7 @@ class HeadReader:
             target,
             version,
             CIMultiDictProxy(headers),
-            tuple(raw),
+            head[len(line) + 2 :] if raw else b"",
             keep_alive,
             chunked,
             length,

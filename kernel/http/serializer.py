@@ -59,10 +59,13 @@ def serialize_head(
     status: int,
     reason: str | None,
     headers: Iterable[tuple[str, str]],
+    tail: str = "",
 ) -> bytes:
     """Return the status line, the field lines and the blank line, encoded as latin-1.
 
-    ``reason=None`` uses the standard phrase. Raises ``ValueError`` naming the
+    ``reason=None`` uses the standard phrase. ``tail`` is a block of field lines
+    the server itself made and already checked (``Date``, ``Server``), each
+    ending in CRLF; it goes after ``headers``. Raises ``ValueError`` naming the
     header for a name that is not a token, a value with CR, LF or NUL, or a value
     that latin-1 cannot encode.
     """
@@ -86,6 +89,8 @@ def serialize_head(
         raise _explain_bad_value(parts) from None
     if text.count("\n") != lines or text.count("\r") != lines or "\x00" in text:
         raise _explain_bad_value(parts)
+    if tail:
+        text = text[:-2] + tail + "\r\n"
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError:

@@ -162,3 +162,25 @@ async def test_writes_after_the_client_left_are_not_errors(
     await asyncio.wait_for(finished.wait(), 3)
     await asyncio.sleep(0.05)
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Evil: 1", "caf\u00e9\u2603", "tab\there"])
+def test_server_header_is_checked_at_set_up(tiny_app: Application, value: str) -> None:
+    from jackfield.protocol import Server
+
+    with pytest.raises(ValueError, match="server_header"):
+        Server(tiny_app, server_header=value)
+
+
+async def test_server_header_can_be_changed_or_dropped(serve: Any) -> None:
+    from .conftest import make_tiny_app
+
+    for header, expected in (("edge/1", b"Server: edge/1\r\n"), (None, None)):
+        app = make_tiny_app()
+        app.router.add("GET", "/", lambda request: Response(text="x"))
+        port = await serve(app, server_header=header)
+        raw = await exchange(port, get("/", "Connection: close\r\n"))
+        if expected is None:
+            assert b"Server:" not in raw
+        else:
+            assert expected in raw
