@@ -304,8 +304,8 @@ class HttpProtocol(asyncio.Protocol):
                     if served is None:  # fed from inside another task: queue it
                         queue.append((head, EMPTY_STREAM))
                         self._wake()
-                    elif not served:
-                        return
+                    elif not served or not parser.buffered:
+                        return  # nothing left to parse: skip the NEED_DATA round
                     continue
                 if head.has_body:
                     stream = BodyStream(
@@ -617,7 +617,10 @@ class HttpProtocol(asyncio.Protocol):
             _enter_task(self.loop, task)
         except RuntimeError:
             return None
-        self._begin(head)
+        self._busy = True  # what _begin() does, for a request without a body
+        self._continue_sent = False
+        self._active_response = None
+        self._queue_head_expects_continue = False
         request = Request(head, EMPTY_STREAM, self, self._app, task=task)
         started = self.loop.time() if self._server.access_logger is not None else 0.0
         coro = self._respond(request)

@@ -60,6 +60,19 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     return mime.strip().lower(), params
 
 
+_status_lines: dict[tuple[int, str], str] = {}
+
+
+def _status_line(status: int, reason: str) -> str:
+    """``HTTP/1.1 <status> <reason>`` plus CRLF, cached for the common pairs."""
+    line = _status_lines.get((status, reason))
+    if line is None:
+        line = serialize_head((1, 1), status, reason, ()).decode("latin-1")[:-2]
+        if len(_status_lines) < 256:
+            _status_lines[(status, reason)] = line
+    return line
+
+
 _date_server_cache: tuple[str, str | None, str] = ("", None, "")
 
 
@@ -645,8 +658,20 @@ class Response(StreamResponse):
         self._send_body = send_body = body_allowed(status, request.method)
         if status >= 200 and status not in (204, 304):
             headers[_CONTENT_LENGTH] = str(len(body))
-        tail = self._tail(version, keep_alive, proto)
-        head = serialize_head((1, 1), status, self._reason, self._iter_headers(), tail)
+        head = None
+        if len(headers) == 2 and keep_alive and version >= (1, 1) and not self._cookies:
+            # The usual Response(text=...): Content-Type and Content-Length only.
+            # One lookup instead of the general path's checks (bench/, issue 2).
+            ctype = headers.get(_CONTENT_TYPE)
+            if ctype is not None and ctype.isascii() and ctype.isprintable():
+                head = (
+                    f"{_status_line(status, self._reason)}Content-Type: {ctype}\r\n"
+                    f"Content-Length: {len(body)}\r\n"
+                    f"{_date_and_server(proto.server_header)}\r\n"
+                ).encode("latin-1")
+        if head is None:
+            tail = self._tail(version, keep_alive, proto)
+            head = serialize_head((1, 1), status, self._reason, self._iter_headers(), tail)
         proto._active_response = self
         if send_body and body:
             self._body_length = len(body)

@@ -184,3 +184,24 @@ async def test_server_header_can_be_changed_or_dropped(serve: Any) -> None:
             assert b"Server:" not in raw
         else:
             assert expected in raw
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"text": "hi"}, b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"),
+        ({"body": b"hi", "content_type": "image/x-\u00e9"}, b"Content-Type: image/x-\xe9\r\n"),
+        ({"text": "hi", "headers": {"X-A": "1"}}, b"X-A: 1\r\n"),
+        ({"text": "hi", "status": 201, "reason": "Made"}, b"HTTP/1.1 201 Made\r\n"),
+    ],
+    ids=["common", "latin1-content-type", "extra-header", "custom-reason"],
+)
+async def test_whole_responses_on_the_wire(
+    serve: Any, tiny_app: Application, kwargs: dict[str, Any], expected: bytes
+) -> None:
+    tiny_app.router.add("GET", "/", lambda request: Response(**kwargs))
+    port = await serve(tiny_app)
+    raw = await exchange(port, get() + get("/", "Connection: close\r\n"))
+    assert statuses(raw) == [kwargs.get("status", 200)] * 2
+    assert raw.count(expected) == 2
+    assert raw.count(b"\r\nDate: ") == 2 and raw.count(b"\r\nServer: jackfield\r\n") == 2
