@@ -314,6 +314,7 @@ def run_app(
     reuse_port: bool | None = None,
     handler_cancellation: bool = True,
     loop: asyncio.AbstractEventLoop | None = None,
+    **server_options: Any,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, then shut down gracefully and return.
 
@@ -323,7 +324,9 @@ def run_app(
     ``path`` (one Unix socket or a list); ``sock`` (pre-bound sockets). With
     none of them, every IPv4 interface on port 8080. ``print`` shows the
     addresses (``None`` keeps quiet). The other options are those of
-    ``AppRunner`` and the sites.
+    ``AppRunner`` and the sites; any further keyword (``limits=web.Limits(...)``,
+    ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``) goes
+    to the ``Server``, and an unknown one fails at start-up.
 
     The loop is a new one from the current event loop policy, closed on
     return after leftover tasks are cancelled and async generators finalized.
@@ -355,6 +358,7 @@ def run_app(
                 "keepalive_timeout": keepalive_timeout,
                 "shutdown_timeout": shutdown_timeout,
                 "handler_cancellation": handler_cancellation,
+                **server_options,
             },
         )
     )
