@@ -40,6 +40,22 @@ class RecordingConnection:
         except RuntimeError:
             self.loop = asyncio.new_event_loop()
 
+    _queue_head_expects_continue = False
+    _continue_sent = False
+
+    @property
+    def expects_continue(self) -> bool:
+        """As ``HttpProtocol.expects_continue``: a 100 Continue is still owed."""
+        return (
+            self._queue_head_expects_continue
+            and not self._continue_sent
+            and self._active_response is None
+        )
+
+    def mark_continue_sent(self) -> None:
+        """Record that ``100 Continue`` went out."""
+        self._continue_sent = True
+
     def write(self, data: bytes) -> None:
         """Keep ``data``."""
         self.written += data

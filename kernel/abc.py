@@ -32,7 +32,18 @@ if TYPE_CHECKING:
     Handler = Callable[[Request], Awaitable[StreamResponse]]
     ExpectHandler = Callable[[Request], Awaitable[StreamResponse | None]]
 
-__all__ = ["AbstractMatchInfo", "AbstractRouter"]
+__all__ = ["AbstractMatchInfo", "AbstractRouter", "no_expectation"]
+
+
+async def no_expectation(request: Request) -> None:
+    """The expect handler of a route registered without one.
+
+    Routers return it from ``match_info.expect_handler`` so the kernel can tell
+    "no handler of its own" (by identity) and use the application's default
+    from ``jackfield_default_expect_handler`` instead. Called directly, it
+    accepts the expectation.
+    """
+    return None
 
 
 class AbstractMatchInfo(dict[str, str], abc.ABC):

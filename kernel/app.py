@@ -27,10 +27,11 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
+from .abc import no_expectation
 from .signals import Signal
 
 if TYPE_CHECKING:
-    from .abc import AbstractMatchInfo, AbstractRouter
+    from .abc import AbstractMatchInfo, AbstractRouter, ExpectHandler
     from .host import PluginHost
     from .request import Request
     from .response import StreamResponse
@@ -137,7 +138,7 @@ class Application(MutableMapping[Any, Any]):
         self,
         *,
         middlewares: Sequence[Middleware] = (),
-        client_max_size: int = 1024**2,
+        client_max_size: int | None = 1024**2,
         debug: bool = False,
         plugins: Sequence[str | object] | None = None,
         handler_args: MutableMapping[str, Any] | None = None,
@@ -168,6 +169,7 @@ class Application(MutableMapping[Any, Any]):
         self._on_startup.append(self._cleanup_ctx._on_startup)
         self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
         self._chain_cache: dict[tuple[Any, tuple[Application, ...]], Handler] = {}
+        self._default_expect: ExpectHandler = no_expectation
         self._has_prepare_receivers = False
         self._router: AbstractRouter | None = None
         self._host: PluginHost = PluginHost(self, plugins)
@@ -252,8 +254,11 @@ class Application(MutableMapping[Any, Any]):
         return self._debug
 
     @property
-    def client_max_size(self) -> int:
-        """Largest request body read whole by ``read()``/``post()``, in bytes."""
+    def client_max_size(self) -> int | None:
+        """Largest request body read whole by ``read()``/``post()``, in bytes.
+
+        ``None`` (for a sub-application) inherits the parent application's.
+        """
         return self._client_max_size
 
     @property
@@ -332,6 +337,9 @@ class Application(MutableMapping[Any, Any]):
         if self._router is not None:
             self._router.freeze()
         self._host.freeze()
+        provided = self._host.hook.jackfield_default_expect_handler(app=self)
+        if provided is not None:
+            self._default_expect = provided
         for sub in self._subapps:
             sub.pre_freeze()
 
@@ -368,9 +376,11 @@ class Application(MutableMapping[Any, Any]):
         match_info: AbstractMatchInfo = await self.router.resolve(request)
         match_info.freeze()
         request._match_info = match_info
-        expect = request._head.expect
-        if expect is not None:
-            early = await match_info.expect_handler(request)
+        if request._head.expect is not None:
+            expect_handler = match_info.expect_handler
+            if expect_handler is no_expectation:
+                expect_handler = match_info.current_app._default_expect
+            early = await expect_handler(request)
             if early is not None:
                 return early
         key = (match_info.handler, match_info.apps)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .abc import AbstractRouter
+    from .abc import AbstractRouter, ExpectHandler
     from .app import Application
     from .cli import CommandRegistry
 
@@ -99,6 +99,26 @@ def jackfield_app_freeze(app: Application) -> None:
 
     Every implementation runs, in plugin order. Neither ``firstresult`` nor
     historic. Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def jackfield_default_expect_handler(app: Application) -> ExpectHandler | None:
+    """Provide the expect handler for routes that have none of their own.
+
+    Called once per application, when it freezes, after
+    ``jackfield_app_freeze``. The kernel calls the handler returned for every
+    request carrying ``Expect`` whose route was registered without an
+    ``expect_handler`` (its match info's handler is ``jackfield.abc.no_expectation``).
+    The handler returns ``None`` to go on, a response to answer instead, or
+    raises an ``HTTPException`` (417 for an expectation it cannot meet).
+
+    ``app``: the application being frozen.
+
+    ``firstresult``: the first non-``None`` result, in plugin order, wins; the
+    built-in ``expect`` plugin is ``trylast``. With no result the kernel
+    accepts every expectation and sends ``100 Continue`` when the body is first
+    read. Not historic. Added in 0.1.
     """
 
 

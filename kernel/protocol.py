@@ -391,6 +391,19 @@ class HttpProtocol(asyncio.Protocol):
 
     _queue_head_expects_continue = False
 
+    @property
+    def expects_continue(self) -> bool:
+        """True while the current request's client waits for ``100 Continue``."""
+        return (
+            self._queue_head_expects_continue
+            and not self._continue_sent
+            and self._active_response is None
+        )
+
+    def mark_continue_sent(self) -> None:
+        """Record that ``100 Continue`` went out (a handler may send it itself)."""
+        self._continue_sent = True
+
     # -- writing
     def write(self, data: bytes) -> None:
         """Queue bytes on the transport (dropped once the connection is gone)."""
@@ -556,7 +569,10 @@ class HttpProtocol(asyncio.Protocol):
                 self._begin(head)
                 request = Request(head, stream, self, app, task=self._task)
                 started = loop.time() if server.access_logger is not None else 0.0
-                response = await self._respond(request)
+                try:
+                    response = await self._respond(request)
+                finally:
+                    request._cleanup()  # uploaded files go, even if cancelled
                 if not self._finish(request, response, started):
                     return
                 if not stream.at_eof() and not await self._discard(head, stream):
@@ -736,7 +752,9 @@ class HttpProtocol(asyncio.Protocol):
             return None
         if isinstance(exc, HTTPException):
             return exc
-        if isinstance(exc, ConnectionError) and self._lost:
+        if isinstance(exc, ConnectionError) and (self._lost or self._closing):
+            # The client went away (mid-body, say): nobody to answer, no error.
+            log.debug("client left during %s %s: %s", request.method, request.raw_path, exc)
             return None
         log.exception("error handling %s %s", request.method, request.raw_path)
         if self._app.debug:

@@ -8,7 +8,19 @@ handler that only looks at ``match_info`` pays for nothing else.
 Body helpers (``read``, ``text``, ``json``, ``post``) read the whole body and
 enforce ``client_max_size`` while reading: a declared Content-Length over the
 limit fails before a byte is read, a chunked body fails as soon as it passes the
-limit. ``content`` is the raw stream and has no such limit.
+limit. They remove the body's Content-Encoding (gzip, deflate, br with brotli
+installed; anything else is 415) and the decoded size counts against the same
+limit. ``multipart()`` streams, decoded but without that limit (its bounds are
+``MultipartLimits``). ``content`` is the raw stream, still coded, with no limit.
+
+``client_max_size`` resolves innermost first: the matched route's own
+``client_max_size`` attribute when it has one that is not ``None`` (the
+extension point a router uses for ``add_route(..., client_max_size=N)``),
+then each application from the route's owner out to the root, skipping
+applications whose ``client_max_size`` is ``None``.
+
+Uploaded files ``post()`` spools are closed by ``_cleanup()``, which the
+connection calls once the response is sent.
 """
 
 from __future__ import annotations
@@ -29,8 +41,11 @@ from yarl import URL
 from .http import RequestHead, parse_http_date
 
 if TYPE_CHECKING:
+    from ._decoding import Readable
     from .abc import AbstractMatchInfo
     from .app import Application
+    from .forms import FormFiles
+    from .multipart import MultipartLimits, MultipartReader
     from .protocol import HttpProtocol
     from .response import StreamResponse
     from .streams import BodyStream
@@ -43,6 +58,7 @@ HttpVersion11 = HttpVersion(1, 1)
 _VERSIONS = {(1, 0): HttpVersion10, (1, 1): HttpVersion11}
 
 _UNSET: Any = object()
+_DEFAULT_MAX_SIZE = 1024**2
 
 
 def _split_target(target: str) -> tuple[str, str]:
@@ -74,6 +90,7 @@ class Request(MutableMapping[str, Any]):
         "_body",
         "_client_max_size",
         "_cookies",
+        "_files",
         "_head",
         "_match_info",
         "_payload",
@@ -104,7 +121,7 @@ class Request(MutableMapping[str, Any]):
         self._payload = payload
         self._protocol = protocol
         self._root_app = app
-        self._client_max_size = app._client_max_size if client_max_size is None else client_max_size
+        self._client_max_size = client_max_size  # None: resolve from route and apps
         self._task = task
         self.method: str = head.method
         self._raw_path, self._query_string = _split_target(head.target)
@@ -116,6 +133,7 @@ class Request(MutableMapping[str, Any]):
         self._cookies: Mapping[str, str] | None = None
         self._body: bytes | None = None
         self._post: MultiDictProxy[Any] | None = None
+        self._files: FormFiles | None = None
 
     # -- dict-like storage
     def __getitem__(self, key: str) -> Any:
@@ -368,8 +386,29 @@ class Request(MutableMapping[str, Any]):
 
     @property
     def transport(self) -> asyncio.Transport | None:
-        """The connection's transport (``None`` once closed)."""
-        return self._protocol.transport
+        """The connection's transport (``None`` once closed).
+
+        While the client waits for ``100 Continue`` (see ``expects_continue``)
+        this is a thin wrapper that notices a handler writing
+        ``HTTP/1.1 100 Continue`` itself, as the spec's custom expect handler
+        does, so the connection does not send a second one.
+        """
+        transport = self._protocol.transport
+        if transport is not None and self.expects_continue:
+            from ._continue import ContinueWatch
+
+            return ContinueWatch(transport, self._protocol)
+        return transport
+
+    @property
+    def expects_continue(self) -> bool:
+        """True while the client waits for ``100 Continue`` before sending the body.
+
+        The connection sends it when the body is first read; a handler may send
+        it earlier (``request.transport.write(b"HTTP/1.1 100 Continue\\r\\n\\r\\n")``).
+        """
+        # RFC 9110 §10.1.1: only requests with content expect it.
+        return self._head.has_body and bool(getattr(self._protocol, "expects_continue", False))
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -384,8 +423,25 @@ class Request(MutableMapping[str, Any]):
     # -- body
     @property
     def client_max_size(self) -> int:
-        """Largest body ``read()``/``post()`` accept, in bytes."""
-        return self._client_max_size
+        """Largest body ``read()``/``post()`` accept, in bytes (0: no limit).
+
+        Innermost wins: the route's ``client_max_size``, then the apps from the
+        route's owner out to the root (see the module docstring).
+        """
+        if self._client_max_size is not None:
+            return self._client_max_size
+        mi = self._match_info
+        if mi is None:
+            size = self._root_app._client_max_size
+            return _DEFAULT_MAX_SIZE if size is None else size
+        route_size = getattr(mi.route, "client_max_size", None)
+        if route_size is not None:
+            return int(route_size)
+        for app in reversed(mi.apps or (self._root_app,)):
+            size = app._client_max_size
+            if size is not None:
+                return size
+        return _DEFAULT_MAX_SIZE
 
     @property
     def content(self) -> BodyStream:
@@ -410,19 +466,33 @@ class Request(MutableMapping[str, Any]):
     def _too_large(self, actual: int | None) -> Exception:
         from .exceptions import HTTPRequestEntityTooLarge
 
-        return HTTPRequestEntityTooLarge(max_size=self._client_max_size, actual_size=actual)
+        return HTTPRequestEntityTooLarge(max_size=self.client_max_size, actual_size=actual)
 
-    async def read(self) -> bytes:
-        """Read the whole body (413 over ``client_max_size``)."""
-        if self._body is not None:
-            return self._body
-        limit = self._client_max_size
+    def _check_declared(self, limit: int) -> None:
+        # Before any read: a read would send 100 Continue and invite the body.
         declared = self._head.content_length
         if limit and declared is not None and declared > limit:
             raise self._too_large(declared)
+
+    def _decoded(self) -> Readable:
+        """The body as a source with its Content-Encoding removed (415 if unknown)."""
+        coding = self._head.headers.get("Content-Encoding")
+        if not coding:
+            return self._payload
+        from ._decoding import DecodedSource, content_decoder
+
+        decoder = content_decoder(coding)
+        return self._payload if decoder is None else DecodedSource(self._payload, decoder)
+
+    async def read(self) -> bytes:
+        """Read the whole body, its Content-Encoding removed (413 over ``client_max_size``)."""
+        if self._body is not None:
+            return self._body
+        limit = self.client_max_size
+        self._check_declared(limit)
         parts: list[bytes] = []
         size = 0
-        stream = self._payload
+        stream = self._decoded()
         while True:
             piece = await stream.readany()
             if not piece:
@@ -443,27 +513,63 @@ class Request(MutableMapping[str, Any]):
         """Read the body and parse it as JSON."""
         return loads(await self.text())
 
-    async def post(self) -> MultiDictProxy[Any]:
-        """Read a form body (``application/x-www-form-urlencoded``).
+    async def post(self, *, limits: MultipartLimits | None = None) -> MultiDictProxy[Any]:
+        """Read a form body into a ``MultiDictProxy`` (cached: later calls return it).
 
-        Anything else gives an empty mapping, as for a request without body.
-        Over ``client_max_size`` it raises ``HTTPRequestEntityTooLarge``,
-        which is also a ``ValueError``.
+        ``application/x-www-form-urlencoded`` gives ``str`` values;
+        ``multipart/form-data`` gives ``str`` for text fields, ``web.FileField``
+        for files (spooled to a temporary file past
+        ``MultipartLimits.spool_threshold``, closed when the request ends) and
+        ``bytes`` for other non-text parts. Any other type, or a method without
+        a body, gives an empty mapping; GET forms are in ``query``.
+
+        Over ``client_max_size`` (decoded size included) it raises
+        ``HTTPRequestEntityTooLarge`` (413), which is also a ``ValueError``;
+        a declared Content-Length over it fails before anything is read.
+        Malformed bodies raise ``MultipartError`` (400, also a ``ValueError``).
+        ``limits`` overrides the application's ``MultipartLimits``.
         """
-        if self._post is not None:
-            return self._post
-        if self.method not in ("POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"):
-            self._post = MultiDictProxy(MultiDict())
-            return self._post
-        if self.content_type == "application/x-www-form-urlencoded":
-            text = await self.text()
-            charset = self.charset or "utf-8"
-            self._post = MultiDictProxy(
-                MultiDict(parse_qsl(text, keep_blank_values=True, encoding=charset))
-            )
-        else:
-            self._post = MultiDictProxy(MultiDict())
+        if self._post is None:
+            from .forms import read_post
+
+            self._post = await read_post(self, limits)
         return self._post
+
+    async def multipart(self, *, limits: MultipartLimits | None = None) -> MultipartReader:
+        """Return a reader streaming the parts of a ``multipart/*`` body.
+
+        No ``client_max_size`` here: the reader keeps only the part being read;
+        ``MultipartLimits`` bound part counts and header sizes (the app's, or
+        ``limits``). Raises ``MultipartError`` (400) without a valid boundary
+        and 415 for an unknown Content-Encoding, before reading anything.
+        """
+        from .multipart import MultipartReader
+
+        return MultipartReader(
+            self._head.headers, self._decoded(), limits=limits or self._multipart_limits()
+        )
+
+    def _multipart_limits(self) -> MultipartLimits:
+        from .multipart import limits_for
+
+        mi = self._match_info
+        return limits_for(mi.apps if mi is not None else (self._root_app,))
+
+    def _form_files(self) -> FormFiles:
+        if self._files is None:
+            from .forms import FormFiles
+
+            self._files = FormFiles(self)
+        return self._files
+
+    def _cleanup(self) -> None:
+        """Close the temporary files of uploaded form fields (the request is over).
+
+        The connection calls this after the response is sent; it is idempotent.
+        """
+        files = self._files
+        if files is not None:
+            files.close()
 
     async def release(self) -> None:
         """Read and drop what is left of the body."""
@@ -502,6 +608,8 @@ class Request(MutableMapping[str, Any]):
         )
         new._match_info = self._match_info
         new._state = self._state
+        # Uploads read through a clone end with this request, not with the clone.
+        new._files = self._form_files()
         return new
 
     # -- used by responses

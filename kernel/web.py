@@ -47,7 +47,17 @@ from .abc import AbstractMatchInfo, AbstractRouter
 from .app import AppKey, Application, CleanupContext, middleware
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions_all
+from .forms import FileField
 from .http import Limits
+from .multipart import (
+    MULTIPART_LIMITS,
+    BodyPartReader,
+    MultipartError,
+    MultipartLimitError,
+    MultipartLimits,
+    MultipartReader,
+    set_multipart_limits,
+)
 from .protocol import HttpProtocol, Server
 from .request import HttpVersion, HttpVersion10, HttpVersion11, Request
 from .response import ContentCoding, Response, StreamResponse, json_response
@@ -73,6 +83,14 @@ __all__ = [
     "BodyStream",
     "CleanupContext",
     "ContentCoding",
+    "FileField",
+    "MULTIPART_LIMITS",
+    "BodyPartReader",
+    "MultipartError",
+    "MultipartLimitError",
+    "MultipartLimits",
+    "MultipartReader",
+    "set_multipart_limits",
     "GracefulExit",
     "HttpProtocol",
     "HttpVersion",

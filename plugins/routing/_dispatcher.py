@@ -228,10 +228,17 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         *,
         name: str | None = None,
         expect_handler: ExpectHandler | None = None,
+        client_max_size: int | None = None,
     ) -> ResourceRoute:
-        """Answer ``method`` (``'*'``: any) on ``path`` with ``handler``; return the route."""
+        """Answer ``method`` (``'*'``: any) on ``path`` with ``handler``; return the route.
+
+        ``client_max_size`` bounds bodies read whole on this route (it wins over
+        the application's); ``expect_handler`` answers ``Expect`` (see the expect plugin).
+        """
         resource = self.add_resource(path, name=name)
-        return resource.add_route(method, handler, expect_handler=expect_handler)
+        return resource.add_route(
+            method, handler, expect_handler=expect_handler, client_max_size=client_max_size
+        )
 
     def add_get(
         self,

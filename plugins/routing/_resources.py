@@ -134,6 +134,7 @@ class Resource(AbstractResource):
         handler: Callable[..., Any],
         *,
         expect_handler: ExpectHandler | None = None,
+        client_max_size: int | None = None,
     ) -> ResourceRoute:
         """Answer ``method`` (``'*'``: any) on this resource with ``handler``; return the route."""
         if self._frozen:
@@ -141,7 +142,9 @@ class Resource(AbstractResource):
                 f"cannot add route {method!r} {self.canonical!r}: the router is frozen "
                 "(the application has started); add routes before run_app()"
             )
-        route = ResourceRoute(method, handler, self, expect_handler=expect_handler)
+        route = ResourceRoute(
+            method, handler, self, expect_handler=expect_handler, client_max_size=client_max_size
+        )
         self._routes.append(route)
         if route.method == METH_ANY:
             if self._any is None:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from yarl import URL
 
+from jackfield.abc import no_expectation
+
 from ._views import View
 
 if TYPE_CHECKING:
@@ -65,9 +67,8 @@ def handler_name(handler: object) -> str:
     return f"{module}.{name}" if module and module != "builtins" else str(name)
 
 
-async def _no_expectation(request: Request) -> None:
-    """The default ``expect_handler``: accept; the connection sends 100 Continue."""
-    return None
+# The kernel's marker for "no expect handler of its own" (compared by identity).
+_no_expectation = no_expectation
 
 
 def _wrap(handler: Callable[..., Any]) -> Handler:
@@ -109,8 +110,18 @@ class AbstractRoute(abc.ABC):
         *,
         expect_handler: ExpectHandler | None = None,
         resource: AbstractResource | None = None,
+        client_max_size: int | None = None,
     ) -> None:
         where = f"route {method!r} {_describe(resource)}"
+        if client_max_size is not None and (
+            not isinstance(client_max_size, int) or client_max_size < 0
+        ):
+            raise ValueError(
+                f"{where}: client_max_size must be a number of bytes >= 0 or None, "
+                f"got {client_max_size!r}"
+            )
+        self.client_max_size = client_max_size
+        """Largest body ``read()``/``post()`` accept on this route; ``None``: the app's."""
         self._method = check_method(method, where)
         self._handler = _as_handler(handler, where)
         if expect_handler is not None and not callable(expect_handler):
@@ -171,8 +182,15 @@ class ResourceRoute(AbstractRoute):
         resource: AbstractResource,
         *,
         expect_handler: ExpectHandler | None = None,
+        client_max_size: int | None = None,
     ) -> None:
-        super().__init__(method, handler, expect_handler=expect_handler, resource=resource)
+        super().__init__(
+            method,
+            handler,
+            expect_handler=expect_handler,
+            resource=resource,
+            client_max_size=client_max_size,
+        )
 
     def url_for(self, *args: str, **kwargs: Any) -> URL:
         """Return the URL of the route's resource built from ``kwargs``."""

@@ -41,6 +41,7 @@ def test_the_expected_hooks_exist() -> None:
         "jackfield_add_commands",
         "jackfield_app_freeze",
         "jackfield_configure_app",
+        "jackfield_default_expect_handler",
         "jackfield_make_router",
     ]
     assert sorted(hookspecs.__all__) == ["PROJECT", "hookimpl", "hookspec"]
@@ -68,8 +69,11 @@ def test_hook_is_never_both_firstresult_and_historic(name: str) -> None:
     assert not (opts["firstresult"] and opts["historic"])
 
 
-def test_only_make_router_is_firstresult() -> None:
-    assert [n for n in HOOKS if spec_opts(n)["firstresult"]] == ["jackfield_make_router"]
+def test_only_the_provide_one_hooks_are_firstresult() -> None:
+    assert [n for n in HOOKS if spec_opts(n)["firstresult"]] == [
+        "jackfield_default_expect_handler",
+        "jackfield_make_router",
+    ]
     assert not any(spec_opts(n)["historic"] for n in HOOKS)
 
 
