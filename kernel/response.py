@@ -393,6 +393,8 @@ class StreamResponse(MutableMapping[str, Any]):
         keep_alive = self._keep_alive
         if keep_alive is None:
             keep_alive = request.keep_alive and not proto.closing
+        if self._status == 101:
+            keep_alive = True  # the connection now belongs to the upgraded protocol
         headers = self._headers
         self._send_body = body_allowed(self._status, request.method)
         if self._compression is not None and not self._compression_applied:

@@ -42,6 +42,15 @@ from jackfield.plugins.routing import (
     route,
     view,
 )
+from jackfield.plugins.websocket import (
+    WebSocketError,
+    WebSocketReady,
+    WebSocketResponse,
+    WebSocketTimeoutError,
+    WSCloseCode,
+    WSMessage,
+    WSMsgType,
+)
 
 from .abc import AbstractMatchInfo, AbstractRouter
 from .app import AppKey, Application, CleanupContext, middleware
@@ -139,6 +148,14 @@ __all__ = [
     "put",
     "route",
     "view",
+    # websocket plugin
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WebSocketError",
+    "WebSocketReady",
+    "WebSocketResponse",
+    "WebSocketTimeoutError",
 ]
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess test

@@ -1,0 +1,152 @@
+"""Back-pressure both ways: a slow reader pauses the socket, a slow client slows the sender."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from jackfield import web
+from jackfield.plugins.websocket import WebSocketResponse, WSMsgType
+from jackfield.plugins.websocket._connection import _MESSAGE_OVERHEAD, HIGH_WATER, Connection
+
+from .conftest import ws_url
+from .wsraw import RawClient, close_frame, frame, handshake_request
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.reading = True
+        self.written: list[bytes] = []
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+
+class FakeProtocol:
+    """The part of HttpProtocol a Connection uses."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.transport = FakeTransport()
+
+    def write(self, data: bytes) -> None:
+        self.transport.written.append(data)
+
+    async def drain(self) -> None:
+        return None
+
+
+async def test_reading_pauses_over_high_water_and_resumes_when_all_is_read() -> None:
+    proto = FakeProtocol()
+    conn = Connection(
+        proto,  # type: ignore[arg-type]
+        max_msg_size=0,
+        deflate=None,
+        autoping=True,
+        autoclose=True,
+    )
+    chunk = frame(0x2, b"x" * 4096)
+    each = 4096 + _MESSAGE_OVERHEAD  # what one queued message counts for
+    count = 0
+    while proto.transport.reading:
+        conn.data_received(chunk)
+        count += 1
+        assert count < 100, "reading was never paused"
+    # Paused by the first message that took the unread bytes over HIGH_WATER.
+    assert (count - 1) * each <= HIGH_WATER < count * each
+    while conn.queue:
+        conn.queue.popleft()
+        assert not proto.transport.reading  # not while anything is left to read
+    # The reader finds the queue empty and waits: reading resumes.
+    waiting = conn.waiter()
+    assert proto.transport.reading
+    conn.data_received(chunk)
+    await waiting
+    conn.stop_waiting()
+    # Counting started again from the empty queue.
+    assert proto.transport.reading and len(conn.queue) == 1
+
+
+async def test_slow_handler_pauses_the_socket_and_loses_nothing(server_for: Any) -> None:
+    observed: dict[str, Any] = {"paused": False, "count": 0}
+    may_read = asyncio.Event()
+
+    async def handler(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        transport = request.transport
+        assert transport is not None
+        while transport.is_reading():  # wait until the unread messages stop the socket
+            await asyncio.sleep(0.005)
+        observed["paused"] = True
+        may_read.set()
+        async for msg in ws:
+            if msg.type is WSMsgType.BINARY:
+                observed["count"] += 1
+        observed["resumed"] = True  # all 200 arrived, so reading came back
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    server = await server_for(app)
+    async with connect(ws_url(server), compression=None, max_queue=None) as ws:
+        for _ in range(200):
+            await ws.send(b"y" * 16384)  # 3.2 MiB in all, far past what the server buffers
+        await asyncio.wait_for(may_read.wait(), 5)
+    assert observed == {"paused": True, "count": 200, "resumed": True}
+
+
+async def test_slow_client_slows_the_sender(server_for: Any) -> None:
+    observed: dict[str, int] = {"most_buffered": 0, "sent": 0}
+    message = b"z" * 262144
+
+    async def handler(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse(compress=False)
+        await ws.prepare(request)
+        transport = request.transport
+        assert transport is not None
+        for _ in range(64):  # 16 MiB
+            await ws.send_bytes(message)
+            observed["sent"] += 1
+            observed["most_buffered"] = max(
+                observed["most_buffered"], transport.get_write_buffer_size()
+            )
+        await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    server = await server_for(app)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(handshake_request())
+    await reader.readuntil(b"\r\n\r\n")
+    client = RawClient(reader, writer, b"")
+    received = 0
+    while True:
+        got = await client.read_frame()
+        assert got is not None
+        if got.opcode == 0x8:
+            break
+        received += len(got.payload)
+        await asyncio.sleep(0)  # a client slower than the server
+    client.send(close_frame(1000))
+    client.close()
+    assert received == 64 * len(message)
+    # Without back-pressure the handler would have queued all 16 MiB at once.
+    assert observed["most_buffered"] < 2 * 1024 * 1024
