@@ -25,17 +25,16 @@ import asyncio
 import contextvars
 import logging
 import socket
-import sys
 import traceback
 from collections import deque
-from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from ._eager import FAST_PATH as _FAST_PATH
+from ._eager import drive, enter_task, leave_task
 from .http import (
     END_OF_MESSAGE,
     NEED_DATA,
     Data,
-    Limits,
     ProtocolError,
     RequestHead,
     RequestParser,
@@ -48,9 +47,9 @@ from .response import Response, StreamResponse
 from .streams import EMPTY_STREAM, BodyStream
 
 if TYPE_CHECKING:
-    from .app import Application
+    from .server import Server
 
-__all__ = ["AccessLoggerProtocol", "HttpProtocol", "RawReceiver", "Server"]
+__all__ = ["HttpProtocol", "RawReceiver"]
 
 log = logging.getLogger("jackfield.server")
 
@@ -61,27 +60,6 @@ _PAUSE_STOP = 4
 _BODY_BUFFER = 2**16
 
 
-def _no_task_registry(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    raise RuntimeError("this asyncio has no current-task registry")
-
-
-# Serving inside data_received needs create_task(context=...) (3.11) and the
-# loop's current-task registry; without them every request goes through the task.
-_enter_task: Callable[[asyncio.AbstractEventLoop, asyncio.Task[Any]], None] = getattr(
-    asyncio.tasks, "_enter_task", _no_task_registry
-)
-_leave_task: Callable[[asyncio.AbstractEventLoop, asyncio.Task[Any]], None] = getattr(
-    asyncio.tasks, "_leave_task", _no_task_registry
-)
-_FAST_PATH = sys.version_info >= (3, 11) and _enter_task is not _no_task_registry
-
-
-class AccessLoggerProtocol(Protocol):
-    """What the server needs from an access logger."""
-
-    def log(self, request: Request, response: StreamResponse, elapsed: float) -> None: ...
-
-
 class RawReceiver(Protocol):
     """Receives the raw byte stream after ``101 Switching Protocols``."""
 
@@ -90,71 +68,6 @@ class RawReceiver(Protocol):
     def eof_received(self) -> None: ...
 
     def connection_lost(self, exc: BaseException | None) -> None: ...
-
-
-class Server:
-    """A protocol factory for ``loop.create_server`` serving one application."""
-
-    def __init__(
-        self,
-        app: Application,
-        *,
-        access_logger: AccessLoggerProtocol | None = None,
-        keepalive_timeout: float = 75.0,
-        head_timeout: float = 60.0,
-        limits: Limits | None = None,
-        handler_cancellation: bool = True,
-        max_pipelined: int = 32,
-        max_discard: int = 1024 * 1024,
-        server_header: str | None = "jackfield",
-    ) -> None:
-        if keepalive_timeout <= 0 or head_timeout <= 0:
-            raise ValueError("keepalive_timeout and head_timeout must be > 0 seconds")
-        if max_pipelined < 1:
-            raise ValueError(f"max_pipelined must be >= 1, got {max_pipelined}")
-        if server_header is not None and (
-            not server_header.isprintable() or not server_header.isascii()
-        ):
-            # It goes on every response unchecked, so check it once here.
-            raise ValueError(
-                f"server_header must be printable ASCII, got {server_header!r}; "
-                "pass None to send no Server header"
-            )
-        self.app = app
-        self.access_logger = access_logger
-        self.keepalive_timeout = keepalive_timeout
-        self.head_timeout = head_timeout
-        self.limits = limits if limits is not None else Limits()
-        self.handler_cancellation = handler_cancellation
-        self.max_pipelined = max_pipelined
-        self.max_discard = max_discard
-        self.server_header = server_header
-        self.connections: set[HttpProtocol] = set()
-        # Connection tasks outlive their connection when handler_cancellation is
-        # off; shutdown must wait for those too, before on_cleanup runs.
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.closing = False
-
-    def __call__(self) -> HttpProtocol:
-        return HttpProtocol(self)
-
-    def pre_shutdown(self) -> None:
-        """Stop keep-alive: idle connections close now, busy ones after their response."""
-        self.closing = True
-        for conn in list(self.connections):
-            conn.close_when_idle()
-
-    async def shutdown(self, timeout: float | None = 60.0) -> None:
-        """Let in-flight requests finish within ``timeout``, then close everything."""
-        self.pre_shutdown()
-        tasks = [t for t in self._tasks if not t.done()]
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
-        for conn in list(self.connections):
-            conn.abort()
-        tasks = [t for t in tasks if not t.done()]
-        if tasks:
-            await asyncio.wait(tasks, timeout=1.0)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -551,7 +464,7 @@ class HttpProtocol(asyncio.Protocol):
                         # see this cancellation exactly as if it had been awaiting.
                         coro, fut, request, started = self._handoff
                         self._handoff = None
-                        await self._drive(coro, fut, exc)
+                        await drive(coro, fut, exc)
                         raise
                     finally:
                         self._parked = False
@@ -559,7 +472,7 @@ class HttpProtocol(asyncio.Protocol):
                 if self._handoff is not None:
                     coro, fut, request, started = self._handoff
                     self._handoff = None
-                    response = await self._drive(coro, fut, None)
+                    response = await drive(coro, fut, None)
                     if not self._finish(request, response, started):
                         return
                     continue
@@ -623,14 +536,14 @@ class HttpProtocol(asyncio.Protocol):
         The handler's first step runs with the connection's task set as the
         current task, so ``asyncio.current_task()``, ``asyncio.timeout()`` and
         cancellation behave as in the task. If the handler suspends, the task
-        takes the coroutine over (``_drive``) and answers later requests in order.
+        takes the coroutine over (``_eager.drive``) and answers later requests in order.
         Saves a future and a task switch per request (see bench/, issue 2).
         """
         task = self._task
         if task is None:
             return None
         try:
-            _enter_task(self.loop, task)
+            enter_task(self.loop, task)
         except RuntimeError:
             return None
         self._busy = True  # what _begin() does, for a request without a body
@@ -653,7 +566,7 @@ class HttpProtocol(asyncio.Protocol):
             self._wake()
             return True
         finally:
-            _leave_task(self.loop, task)
+            leave_task(self.loop, task)
         if self._finish(request, response, started):
             if not self._parser.buffered:
                 self._idle_since = self.loop.time()
@@ -661,38 +574,6 @@ class HttpProtocol(asyncio.Protocol):
             return True
         self._close_transport()
         return False
-
-    async def _drive(
-        self, coro: Coroutine[Any, Any, Any], fut: Any, exc: BaseException | None
-    ) -> Any:
-        """Run ``coro`` to its end in this task, starting from its suspension on ``fut``."""
-        while True:
-            if exc is None:
-                try:
-                    if fut is None:
-                        await asyncio.sleep(0)  # the coroutine did a bare yield
-                    elif getattr(fut, "_asyncio_future_blocking", None) is None:
-                        exc = RuntimeError(f"handler yielded {fut!r}, not a future")
-                        continue
-                    else:
-                        # What Task.__step does before waiting: the future refuses
-                        # a second await while this flag says "already waited on".
-                        fut._asyncio_future_blocking = False
-                        await fut
-                except asyncio.CancelledError as cancelled:
-                    # A cancelled future is seen by the coroutine itself on resume;
-                    # otherwise this task was cancelled and the coroutine must know.
-                    if fut is None or not fut.cancelled():
-                        exc = cancelled
-                except BaseException:
-                    pass  # the coroutine reads the future's exception itself
-            try:
-                if exc is not None:
-                    fut, exc = coro.throw(exc), None
-                else:
-                    fut = coro.send(None)
-            except StopIteration as stop:
-                return stop.value
 
     async def _respond(self, request: Request) -> StreamResponse | None:
         """Run the app and send its response; ``None`` if the connection must close."""

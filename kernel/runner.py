@@ -29,7 +29,7 @@ from typing import Any
 from ._sites import BaseSite, SockSite, TCPSite, UnixSite, make_sites
 from .accesslog import DEFAULT_FORMAT, AccessLogger
 from .app import Application
-from .protocol import AccessLoggerProtocol, Server
+from .server import AccessLoggerProtocol, Server
 
 __all__ = [
     "AppRunner",
@@ -68,7 +68,7 @@ class AppRunner:
     ``GracefulExit`` in the event loop. ``shutdown_timeout`` bounds how long
     ``cleanup()`` waits for in-flight requests. Other keyword arguments
     (``head_timeout``, ``limits``, ``handler_cancellation`` ...) go to
-    ``jackfield.protocol.Server``.
+    ``jackfield.server.Server``.
     """
 
     def __init__(

@@ -67,7 +67,7 @@ from .multipart import (
     MultipartReader,
     set_multipart_limits,
 )
-from .protocol import HttpProtocol, Server
+from .protocol import HttpProtocol
 from .request import HttpVersion, HttpVersion10, HttpVersion11, Request
 from .response import ContentCoding, Response, StreamResponse, json_response
 from .runner import (
@@ -79,6 +79,7 @@ from .runner import (
     UnixSite,
     run_app,
 )
+from .server import Server
 from .signals import Signal
 from .streams import BodyStream
 

@@ -36,3 +36,14 @@ def test_installed_names_map_to_the_folders() -> None:
     assert Path(jackfield.__file__).parent == ROOT / "kernel"
     assert Path(jackfield.http.__file__).parent == ROOT / "kernel" / "http"
     assert Path(jackfield.plugins.__file__).parent == ROOT / "plugins"
+
+
+def test_the_kernel_contract_covers_every_kernel_module() -> None:
+    """Every kernel module but the web facade is bound by 'never import a plugin'."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c["name"].startswith("The kernel never imports")]
+    modules = {f"jackfield.{p.stem}" for p in (ROOT / "kernel").glob("*.py")}
+    modules -= {"jackfield.__init__", "jackfield.web", "jackfield.__main__"}
+    modules |= {"jackfield.http"}
+    assert modules == set(contract["source_modules"])

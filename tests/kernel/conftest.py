@@ -18,7 +18,7 @@ from jackfield import hookimpl
 from jackfield.abc import AbstractMatchInfo, AbstractRouter
 from jackfield.app import Application
 from jackfield.exceptions import HTTPMethodNotAllowed, HTTPNotFound
-from jackfield.protocol import Server
+from jackfield.server import Server
 
 Handler = Callable[[Any], Awaitable[Any]]
 

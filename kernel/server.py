@@ -1,0 +1,94 @@
+"""The server: a protocol factory that serves one application.
+
+``Server`` holds what every connection of a listening socket shares (the
+application, limits, timeouts, the access logger) and the set of live
+connections, and runs the connection side of graceful shutdown: stop
+keep-alive, let in-flight requests finish within a timeout, then close.
+Each accepted connection is an ``HttpProtocol`` (``jackfield.protocol``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol
+
+from .http import Limits
+from .protocol import HttpProtocol
+
+if TYPE_CHECKING:
+    from .app import Application
+    from .request import Request
+    from .response import StreamResponse
+
+__all__ = ["AccessLoggerProtocol", "Server"]
+
+
+class AccessLoggerProtocol(Protocol):
+    """What the server needs from an access logger."""
+
+    def log(self, request: Request, response: StreamResponse, elapsed: float) -> None: ...
+
+
+class Server:
+    """A protocol factory for ``loop.create_server`` serving one application."""
+
+    def __init__(
+        self,
+        app: Application,
+        *,
+        access_logger: AccessLoggerProtocol | None = None,
+        keepalive_timeout: float = 75.0,
+        head_timeout: float = 60.0,
+        limits: Limits | None = None,
+        handler_cancellation: bool = True,
+        max_pipelined: int = 32,
+        max_discard: int = 1024 * 1024,
+        server_header: str | None = "jackfield",
+    ) -> None:
+        if keepalive_timeout <= 0 or head_timeout <= 0:
+            raise ValueError("keepalive_timeout and head_timeout must be > 0 seconds")
+        if max_pipelined < 1:
+            raise ValueError(f"max_pipelined must be >= 1, got {max_pipelined}")
+        if server_header is not None and (
+            not server_header.isprintable() or not server_header.isascii()
+        ):
+            # It goes on every response unchecked, so check it once here.
+            raise ValueError(
+                f"server_header must be printable ASCII, got {server_header!r}; "
+                "pass None to send no Server header"
+            )
+        self.app = app
+        self.access_logger = access_logger
+        self.keepalive_timeout = keepalive_timeout
+        self.head_timeout = head_timeout
+        self.limits = limits if limits is not None else Limits()
+        self.handler_cancellation = handler_cancellation
+        self.max_pipelined = max_pipelined
+        self.max_discard = max_discard
+        self.server_header = server_header
+        self.connections: set[HttpProtocol] = set()
+        # Connection tasks outlive their connection when handler_cancellation is
+        # off; shutdown must wait for those too, before on_cleanup runs.
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    def __call__(self) -> HttpProtocol:
+        return HttpProtocol(self)
+
+    def pre_shutdown(self) -> None:
+        """Stop keep-alive: idle connections close now, busy ones after their response."""
+        self.closing = True
+        for conn in list(self.connections):
+            conn.close_when_idle()
+
+    async def shutdown(self, timeout: float | None = 60.0) -> None:
+        """Let in-flight requests finish within ``timeout``, then close everything."""
+        self.pre_shutdown()
+        tasks = [t for t in self._tasks if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        for conn in list(self.connections):
+            conn.abort()
+        tasks = [t for t in tasks if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
