@@ -15,6 +15,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .app import Application
 from .http import RequestHead
+from .protocol import HttpProtocol
 from .request import Request
 from .streams import BodyStream
 
@@ -42,19 +43,9 @@ class RecordingConnection:
 
     _queue_head_expects_continue = False
     _continue_sent = False
-
-    @property
-    def expects_continue(self) -> bool:
-        """As ``HttpProtocol.expects_continue``: a 100 Continue is still owed."""
-        return (
-            self._queue_head_expects_continue
-            and not self._continue_sent
-            and self._active_response is None
-        )
-
-    def mark_continue_sent(self) -> None:
-        """Record that ``100 Continue`` went out."""
-        self._continue_sent = True
+    # The connection's own 100-Continue book-keeping, not a copy of it.
+    expects_continue = HttpProtocol.expects_continue
+    mark_continue_sent = HttpProtocol.mark_continue_sent
 
     def write(self, data: bytes) -> None:
         """Keep ``data``."""

@@ -596,7 +596,9 @@ class HttpProtocol(asyncio.Protocol):
             if response._eof_sent:
                 return response
             if response._proto is None:
-                if not request._payload.at_eof() and not self._can_discard(request):
+                if not request._payload.at_eof() and not self._can_discard(
+                    request._head, request._payload
+                ):
                     response.force_close()  # say so: the unread body ends this connection
                 if (
                     isinstance(response, Response)
@@ -646,22 +648,18 @@ class HttpProtocol(asyncio.Protocol):
         response.force_close()
         return response
 
-    def _can_discard(self, request: Request) -> bool:
+    def _can_discard(self, head: RequestHead, stream: BodyStream) -> bool:
         """Whether an unread body may be read and dropped to keep the connection."""
         if self._queue_head_expects_continue and not self._continue_sent:
             return False  # the client may still be waiting to send it
-        declared = request._head.content_length
-        stream = request._payload
+        declared = head.content_length
         return declared is None or declared - stream.total_bytes <= self._server.max_discard
 
     async def _discard(self, head: RequestHead, stream: BodyStream) -> bool:
         """Drop an unread body before the next request; False to close instead."""
-        if self._queue_head_expects_continue and not self._continue_sent:
-            return False  # the client may still be waiting to send it
+        if not self._can_discard(head, stream):
+            return False
         limit = self._server.max_discard
-        declared = head.content_length
-        if declared is not None and declared - stream.total_bytes > limit:
-            return False  # more than we would ever read to keep the connection
         dropped = 0
         try:
             while True:

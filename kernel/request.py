@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from ._params import parse_params
 from .http import RequestHead, parse_http_date
 
 if TYPE_CHECKING:
@@ -298,13 +299,8 @@ class Request(MutableMapping[str, Any]):
         raw = self._head.headers.get("Content-Type")
         if raw is None:
             return "application/octet-stream", {}
-        mime, _, rest = raw.partition(";")
-        params = {}
-        for part in rest.split(";"):
-            name, eq, val = part.partition("=")
-            if eq:
-                params[name.strip().lower()] = val.strip().strip('"')
-        return mime.strip().lower() or "application/octet-stream", params
+        mime, params = parse_params(raw)
+        return mime or "application/octet-stream", params
 
     @property
     def content_type(self) -> str:

@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from .http import LAST_CHUNK, body_allowed, chunk, http_date, reason_phrase, serialize_head
+from ._params import parse_params
+from .http import (
+    LAST_CHUNK,
+    body_allowed,
+    chunk,
+    http_date,
+    reason_phrase,
+    serialize_head,
+    status_line,
+)
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol
@@ -48,29 +57,6 @@ class ContentCoding:
     gzip = "gzip"
     deflate = "deflate"
     identity = "identity"
-
-
-def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
-    mime, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    for part in rest.split(";"):
-        name, eq, val = part.partition("=")
-        if eq:
-            params[name.strip().lower()] = val.strip().strip('"')
-    return mime.strip().lower(), params
-
-
-_status_lines: dict[tuple[int, str], str] = {}
-
-
-def _status_line(status: int, reason: str) -> str:
-    """``HTTP/1.1 <status> <reason>`` plus CRLF, cached for the common pairs."""
-    line = _status_lines.get((status, reason))
-    if line is None:
-        line = serialize_head((1, 1), status, reason, ()).decode("latin-1")[:-2]
-        if len(_status_lines) < 256:
-            _status_lines[(status, reason)] = line
-    return line
 
 
 _date_server_cache: tuple[str, str | None, str] = ("", None, "")
@@ -114,11 +100,9 @@ class StreamResponse(MutableMapping[str, Any]):
     _cookies: SimpleCookie | None = None
     _chunked = False
     _compression: str | None = None
-    _compression_forced = False
     _compression_applied = False
     _compressor: Any = None
     _keep_alive: bool | None = None
-    _req: Request | None = None
     _proto: HttpProtocol | None = None
     _send_body = True
     _eof_sent = False
@@ -192,7 +176,7 @@ class StreamResponse(MutableMapping[str, Any]):
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters."""
-        return _parse_content_type(self._headers.get(_CONTENT_TYPE, "application/octet-stream"))[0]
+        return parse_params(self._headers.get(_CONTENT_TYPE, "application/octet-stream"))[0]
 
     @content_type.setter
     def content_type(self, value: str) -> None:
@@ -207,7 +191,7 @@ class StreamResponse(MutableMapping[str, Any]):
         value = self._headers.get(_CONTENT_TYPE)
         if value is None:
             return None
-        return _parse_content_type(value)[1].get("charset")
+        return parse_params(value)[1].get("charset")
 
     @charset.setter
     def charset(self, value: str | None) -> None:
@@ -309,7 +293,6 @@ class StreamResponse(MutableMapping[str, Any]):
         if force is not None and force not in ("gzip", "deflate", "identity"):
             raise ValueError(f"force must be 'gzip', 'deflate' or 'identity', got {force!r}")
         self._compression = force or "auto"
-        self._compression_forced = force is not None
 
     @property
     def tcp_nodelay(self) -> bool:
@@ -388,7 +371,6 @@ class StreamResponse(MutableMapping[str, Any]):
 
     def _start(self, request: Request) -> HttpProtocol:
         proto = request._protocol
-        self._req = request
         version = request._head.version
         keep_alive = self._keep_alive
         if keep_alive is None:
@@ -648,7 +630,6 @@ class Response(StreamResponse):
         if self._compression is not None or self._chunked:
             return False
         proto = request._protocol
-        self._req = request
         headers = self._headers
         body = self._body or b""
         version = request._head.version
@@ -667,7 +648,7 @@ class Response(StreamResponse):
             ctype = headers.get(_CONTENT_TYPE)
             if ctype is not None and ctype.isascii() and ctype.isprintable():
                 head = (
-                    f"{_status_line(status, self._reason)}Content-Type: {ctype}\r\n"
+                    f"{status_line((1, 1), status, self._reason)}Content-Type: {ctype}\r\n"
                     f"Content-Length: {len(body)}\r\n"
                     f"{_date_and_server(proto.server_header)}\r\n"
                 ).encode("latin-1")

@@ -12,7 +12,7 @@ from .events import (
     RequestHead,
 )
 from .parser import Event, RequestParser
-from .serializer import LAST_CHUNK, body_allowed, chunk, serialize_head
+from .serializer import LAST_CHUNK, body_allowed, chunk, serialize_head, status_line
 from .status import reason_phrase
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "parse_http_date",
     "reason_phrase",
     "serialize_head",
+    "status_line",
 ]

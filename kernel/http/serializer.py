@@ -17,7 +17,7 @@ from typing import Final
 
 from .status import reason_phrase
 
-__all__ = ["LAST_CHUNK", "body_allowed", "chunk", "serialize_head"]
+__all__ = ["LAST_CHUNK", "body_allowed", "chunk", "serialize_head", "status_line"]
 
 LAST_CHUNK: Final = b"0\r\n\r\n"
 """The last chunk and the empty trailer section that end a chunked body."""
@@ -69,13 +69,7 @@ def serialize_head(
     header for a name that is not a token, a value with CR, LF or NUL, or a value
     that latin-1 cannot encode.
     """
-    key = (version, status, reason)
-    line = _status_lines.get(key)
-    if line is None:
-        line = _status_line(version, status, reason)
-        if len(_status_lines) < _MAX_CACHED:
-            _status_lines[key] = line
-    parts = [line]
+    parts = [status_line(version, status, reason)]
     names = _valid_names
     for name, value in headers:
         if name not in names:
@@ -97,7 +91,22 @@ def serialize_head(
         raise _explain_bad_value(parts) from None
 
 
-def _status_line(version: tuple[int, int], status: int, reason: str | None) -> str:
+def status_line(version: tuple[int, int], status: int, reason: str | None) -> str:
+    """Return ``HTTP/x.y <status> <reason>`` and its CRLF, checked and cached.
+
+    ``reason=None`` uses the standard phrase. Raises ``ValueError`` for a
+    status outside 100-999 or a reason with control characters.
+    """
+    key = (version, status, reason)
+    line = _status_lines.get(key)
+    if line is None:
+        line = _make_status_line(version, status, reason)
+        if len(_status_lines) < _MAX_CACHED:
+            _status_lines[key] = line
+    return line
+
+
+def _make_status_line(version: tuple[int, int], status: int, reason: str | None) -> str:
     major, minor = version
     if type(status) is not int or not 100 <= status <= 999:
         raise ValueError(f"status must be an int from 100 to 999, got {status!r}")
