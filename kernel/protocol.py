@@ -206,13 +206,12 @@ class HttpProtocol(asyncio.Protocol):
                     self._parked
                     and not self._busy
                     and not queue
-                    and not head.has_body
+                    and not head.content_length  # head.has_body, without the call
+                    and not head.chunked
                     and not head.upgrade
                     and _FAST_PATH
                 ):
-                    self._head_since = None
-                    parser.next_event()  # the END_OF_MESSAGE of a bodyless request
-                    parser.start_next()
+                    parser.skip_empty_body()
                     served = self._serve_now(head)
                     if served is None:  # fed from inside another task: queue it
                         queue.append((head, EMPTY_STREAM))
@@ -580,8 +579,10 @@ class HttpProtocol(asyncio.Protocol):
         app = self._app
         response: StreamResponse | None
         try:
-            response = await app._handle(request)
-            if not isinstance(response, StreamResponse):
+            response = await app._start(request)
+            # The class test first: isinstance on these ABC-derived classes
+            # goes through ABCMeta, which costs more (bench/, issue 2).
+            if response.__class__ is not Response and not isinstance(response, StreamResponse):
                 raise TypeError(
                     f"handler for {request.method} {request.raw_path} returned "
                     f"{type(response).__name__}, expected a Response (or StreamResponse)"
@@ -596,12 +597,15 @@ class HttpProtocol(asyncio.Protocol):
             if response._eof_sent:
                 return response
             if response._proto is None:
-                if not request._payload.at_eof() and not self._can_discard(
-                    request._head, request._payload
+                payload = request._payload
+                if (
+                    payload is not EMPTY_STREAM
+                    and not payload.at_eof()
+                    and not self._can_discard(request._head, payload)
                 ):
                     response.force_close()  # say so: the unread body ends this connection
                 if (
-                    isinstance(response, Response)
+                    (response.__class__ is Response or isinstance(response, Response))
                     and not app._has_prepare_receivers
                     and response._send_whole(request)
                 ):

@@ -125,7 +125,11 @@ class Request(MutableMapping[str, Any]):
         self._client_max_size = client_max_size  # None: resolve from route and apps
         self._task = task
         self.method: str = head.method
-        self._raw_path, self._query_string = _split_target(head.target)
+        target = head.target
+        if target[0] == "/":  # origin-form, the usual one: no call
+            self._raw_path, _, self._query_string = target.partition("?")
+        else:
+            self._raw_path, self._query_string = _split_target(target)
         self._state: dict[str, Any] | None = None
         self._match_info: AbstractMatchInfo | None = None
         self._rel_url: URL | None = None

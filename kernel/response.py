@@ -74,6 +74,51 @@ def _date_and_server(server: str | None) -> str:
     return block
 
 
+_head_end_cache: tuple[str, str | None, bytes] = ("", None, b"")
+
+
+def _head_end(server: str | None) -> bytes:
+    """What follows a Content-Length value: ``Date``, ``Server`` and the blank line."""
+    global _head_end_cache
+    date = http_date()
+    cached_date, cached_server, block = _head_end_cache
+    if date is cached_date and server == cached_server:
+        return block
+    block = f"\r\n{_date_and_server(server)}\r\n".encode("latin-1")
+    _head_end_cache = (date, server, block)
+    return block
+
+
+# (status, reason, Content-Type) -> the checked head up to the Content-Length
+# value, for responses whose only fields are those two (bench/, issue 2).
+_head_starts: dict[tuple[int, str, str], bytes | None] = {}
+_MAX_HEAD_STARTS = 256
+
+
+def _head_start(status: int, reason: str, ctype: str) -> bytes | None:
+    key = (status, reason, ctype)
+    try:
+        return _head_starts[key]
+    except KeyError:
+        pass
+    encoded = None
+    if ctype.isascii() and ctype.isprintable():
+        start = f"{status_line((1, 1), status, reason)}Content-Type: {ctype}\r\nContent-Length: "
+        encoded = start.encode("latin-1")
+    if len(_head_starts) < _MAX_HEAD_STARTS:
+        _head_starts[key] = encoded
+    return encoded
+
+
+# Response(text=...) without a charset of its own: the Content-Type to send.
+_TEXT_TYPES = {
+    None: "text/plain; charset=utf-8",
+    "text/plain": "text/plain; charset=utf-8",
+    "text/html": "text/html; charset=utf-8",
+    "application/json": "application/json; charset=utf-8",
+}
+
+
 def _accepted_codings(header: str) -> set[str]:
     """Codings an Accept-Encoding value allows (RFC 9110 §12.5.3: ``q=0`` refuses)."""
     accepted = set()
@@ -516,6 +561,8 @@ class StreamResponse(MutableMapping[str, Any]):
 class Response(StreamResponse):
     """A response with the whole body in memory (``text=`` or ``body=``)."""
 
+    _compressed_body: bytes | None = None
+
     def __init__(
         self,
         *,
@@ -527,6 +574,24 @@ class Response(StreamResponse):
         content_type: str | None = None,
         charset: str | None = None,
     ) -> None:
+        if (
+            headers is None
+            and body is None
+            and charset is None
+            and text.__class__ is str
+            and content_type in _TEXT_TYPES
+        ):
+            # The usual Response(text=...) and json_response(): nothing to
+            # reconcile, so none of the checks below (bench/, issue 2).
+            hdrs = self._headers = CIMultiDict()
+            hdrs[_CONTENT_TYPE] = _TEXT_TYPES[content_type]
+            self._body = text.encode()  # type: ignore[union-attr]  # a str, tested above
+            if reason is None and status == 200:
+                self._status = 200
+                self._reason = "OK"
+            else:
+                self.set_status(status, reason)
+            return
         super().__init__(status=status, reason=reason, headers=headers)
         if body is not None and text is not None:
             raise ValueError("pass body= or text=, not both")
@@ -554,7 +619,6 @@ class Response(StreamResponse):
                 self.body = body
                 if _CONTENT_TYPE not in hdrs:
                     hdrs[_CONTENT_TYPE] = "application/octet-stream"
-        self._compressed_body: bytes | None = None
 
     @property
     def body(self) -> bytes | None:
@@ -635,23 +699,30 @@ class Response(StreamResponse):
         version = request._head.version
         keep_alive = self._keep_alive
         if keep_alive is None:
-            keep_alive = request.keep_alive and not proto.closing
+            keep_alive = request._head.keep_alive and not proto.closing
         self._keep_alive = keep_alive
         status = self._status
         self._send_body = send_body = body_allowed(status, request.method)
+        length = len(body)
         if status >= 200 and status not in (204, 304):
-            headers[_CONTENT_LENGTH] = str(len(body))
+            headers[_CONTENT_LENGTH] = str(length)
         head = None
-        if len(headers) == 2 and keep_alive and version >= (1, 1) and not self._cookies:
-            # The usual Response(text=...): Content-Type and Content-Length only.
-            # One lookup instead of the general path's checks (bench/, issue 2).
+        if len(headers) == 2 and keep_alive and version >= (1, 1) and self._cookies is None:
+            # The usual Response(text=...): Content-Type and Content-Length only,
+            # so the head is a cached, checked prefix (bench/, issue 2).
             ctype = headers.get(_CONTENT_TYPE)
-            if ctype is not None and ctype.isascii() and ctype.isprintable():
-                head = (
-                    f"{status_line((1, 1), status, self._reason)}Content-Type: {ctype}\r\n"
-                    f"Content-Length: {len(body)}\r\n"
-                    f"{_date_and_server(proto.server_header)}\r\n"
-                ).encode("latin-1")
+            if ctype is not None:
+                start = _head_start(status, self._reason, ctype)
+                if start is not None:
+                    tail = _head_end(proto.server_header)
+                    if send_body and body:
+                        self._body_length = length
+                        proto._active_response = self
+                        proto.write(b"%b%d%b%b" % (start, length, tail, body))
+                        self._proto = proto
+                        self._eof_sent = True
+                        return True
+                    head = b"%b%d%b" % (start, length, tail)
         if head is None:
             tail = self._tail(version, keep_alive, proto)
             head = serialize_head((1, 1), status, self._reason, self._iter_headers(), tail)

@@ -54,8 +54,6 @@ _VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
 # The hot path's request line: origin-form target, HTTP/1.0 or HTTP/1.1.
 _COMMON_LINE: Final = re.compile(_TOKEN_TEXT.join(("(", r") (/[\x21-\x7e]*) HTTP/1\.([01])")))
 _FIELD_SECTION_TEXT: Final = re.compile(FIELD_SECTION.pattern.decode("latin-1"))
-# Fields that change framing or semantics send a head down the exact path.
-_SPECIAL_FIELDS: Final = re.compile("\n(?:content-length|transfer-encoding|upgrade|expect):")
 _METHOD_NAMES: Final = {
     m: m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")
 }
@@ -79,13 +77,13 @@ class HeadReader:
 
     def read(self, head: bytes) -> RequestHead:
         """Return the ``RequestHead`` of ``head`` (up to, not including, the blank line)."""
-        return self._read_common(head) or self._read_any(head)
+        return self.read_common(head) or self.read_any(head)
 
-    def _read_common(self, head: bytes) -> RequestHead | None:
+    def read_common(self, head: bytes) -> RequestHead | None:
         """The hot path: origin-form target, HTTP/1.0 or 1.1, no framing headers.
 
         Decodes once and splits once. Anything else (a body, an upgrade, an
-        expectation, any defect) returns ``None`` and goes to ``_read_any``,
+        expectation, any defect) returns ``None`` and goes to ``read_any``,
         which decides exactly, so both paths accept and reject the same bytes.
         """
         if len(head) + 4 > self._max_head:
@@ -94,7 +92,7 @@ class HeadReader:
         lines = text.split("\r\n")
         line = lines[0]
         m = _COMMON_LINE.fullmatch(line)
-        if m is None or len(line) > self._max_line or m.group(1) == "CONNECT":
+        if m is None or len(line) > self._max_line or line.startswith("CONNECT "):
             return None
         count = len(lines) - 1
         if count > self._max_count or count == 0:
@@ -104,22 +102,29 @@ class HeadReader:
             return None
         if _FIELD_SECTION_TEXT.fullmatch(text, fields_at) is None:
             return None
-        low = text.lower()
-        if _SPECIAL_FIELDS.search(low) is not None:
-            return None
         headers: CIMultiDict[str] = CIMultiDict()
         add = headers.add
         for field in lines[1:]:
             name, _, value = field.partition(":")
             add(name, value.strip(" \t"))
-        version = _V11 if m.group(3) == "1" else _V10
+        # Hash lookups, not a scan of the text: constant in the head's size.
+        if (
+            "content-length" in headers
+            or "transfer-encoding" in headers
+            or "expect" in headers
+            or "upgrade" in headers
+        ):
+            return None
+        method, target, minor = m.groups()
+        version = _V11 if minor == "1" else _V10
         hosts = headers.getall("host", None)
         if hosts is None or len(hosts) != 1 or hosts[0] != self._host:
             check_host(hosts, version)
             if hosts is not None:
                 self._host = hosts[0]
-        if "\nconnection:" in low:
-            flags = connection_options(headers.getall("connection"))
+        options = headers.getall("connection", None)
+        if options is not None:
+            flags = connection_options(options)
             if flags & UPGRADE:
                 return None
             if version is _V11:
@@ -128,10 +133,9 @@ class HeadReader:
                 keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
         else:
             keep_alive = version is _V11
-        method = m.group(1)
         return RequestHead(
             _METHOD_NAMES.get(method, method),
-            m.group(2),
+            target,
             version,
             CIMultiDictProxy(headers),
             head[fields_at:],
@@ -142,7 +146,7 @@ class HeadReader:
             None,
         )
 
-    def _read_any(self, head: bytes) -> RequestHead:
+    def read_any(self, head: bytes) -> RequestHead:
         """Read any head exactly, raising the right ``ProtocolError`` for a defect."""
         lines = head.split(b"\r\n")
         line = lines[0]
