@@ -524,7 +524,13 @@ class HttpProtocol(asyncio.Protocol):
                 log.debug("access logger failed", exc_info=True)
         if self._upgraded is not None or response is None:
             return False
-        return bool(response.keep_alive) and not self.closing
+        # self.closing and response.keep_alive, without the two property calls.
+        return (
+            bool(response._keep_alive)
+            and not self._closing
+            and self._error is None
+            and not self._server.closing
+        )
 
     def _serve_now(self, head: RequestHead) -> bool | None:
         """Answer a bodyless request inside ``data_received``; False to stop parsing.
@@ -569,7 +575,8 @@ class HttpProtocol(asyncio.Protocol):
         if self._finish(request, response, started):
             if not self._parser.buffered:
                 self._idle_since = self.loop.time()
-                self._arm_timer()
+                if self._timer is None:
+                    self._arm_timer()
             return True
         self._close_transport()
         return False

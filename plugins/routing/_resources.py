@@ -293,7 +293,10 @@ class DynamicResource(Resource):
         m = self._regex.fullmatch(path)
         if m is None:
             return None
-        return {k: unquote(v) if "%" in v else v for k, v in m.groupdict().items()}
+        parts = m.groupdict()
+        if "%" in path:  # rare: only then does any value need decoding
+            return {k: unquote(v) if "%" in v else v for k, v in parts.items()}
+        return parts
 
     def url_for(self, *args: str, **kwargs: Any) -> URL:
         """Return the URL with each variable replaced by its (percent-encoded) value.
