@@ -44,6 +44,7 @@ from ._grammar import (
 from .events import Limits, ProtocolError, RequestHead
 
 _TOKEN_TEXT: Final = _TOKEN.decode("latin-1")
+_new_head: Final = tuple.__new__
 
 __all__ = ["HeadReader"]
 
@@ -133,17 +134,22 @@ class HeadReader:
                 keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
         else:
             keep_alive = version is _V11
-        return RequestHead(
-            _METHOD_NAMES.get(method, method),
-            target,
-            version,
-            CIMultiDictProxy(headers),
-            head[fields_at:],
-            keep_alive,
-            False,
-            None,
-            False,
-            None,
+        # tuple.__new__ directly: a NamedTuple's own __new__ is a Python
+        # function, which costs as much again (bench/, issue 2).
+        return _new_head(
+            RequestHead,
+            (
+                _METHOD_NAMES.get(method, method),
+                target,
+                version,
+                CIMultiDictProxy(headers),
+                head[fields_at:],
+                keep_alive,
+                False,
+                None,
+                False,
+                None,
+            ),
         )
 
     def read_any(self, head: bytes) -> RequestHead:
