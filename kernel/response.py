@@ -561,6 +561,7 @@ class StreamResponse(MutableMapping[str, Any]):
 class Response(StreamResponse):
     """A response with the whole body in memory (``text=`` or ``body=``)."""
 
+    _body: bytes | None
     _compressed_body: bytes | None = None
 
     def __init__(
@@ -606,7 +607,7 @@ class Response(StreamResponse):
             charset = charset or "utf-8"
             if _CONTENT_TYPE not in hdrs:
                 hdrs[_CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
-            self._body: bytes | None = text.encode(charset)
+            self._body = text.encode(charset)
         else:
             if _CONTENT_TYPE in hdrs and (content_type or charset):
                 raise ValueError("pass Content-Type in headers or with content_type=, not both")
@@ -714,15 +715,15 @@ class Response(StreamResponse):
             if ctype is not None:
                 start = _head_start(status, self._reason, ctype)
                 if start is not None:
-                    tail = _head_end(proto.server_header)
+                    end = _head_end(proto.server_header)
                     if send_body and body:
                         self._body_length = length
                         proto._active_response = self
-                        proto.write(b"%b%d%b%b" % (start, length, tail, body))
+                        proto.write(b"%b%d%b%b" % (start, length, end, body))
                         self._proto = proto
                         self._eof_sent = True
                         return True
-                    head = b"%b%d%b" % (start, length, tail)
+                    head = b"%b%d%b" % (start, length, end)
         if head is None:
             tail = self._tail(version, keep_alive, proto)
             head = serialize_head((1, 1), status, self._reason, self._iter_headers(), tail)

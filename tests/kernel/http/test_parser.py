@@ -461,3 +461,28 @@ def test_a_large_head_fed_in_small_pieces(parse: Parse) -> None:
     fields = [f"X-Field-{i}: {'v' * 50}" for i in range(90)]
     head = only_head(parse, get("/", "Host: h", *fields))
     assert len(head.headers) == 91
+
+
+def test_skip_empty_body_starts_the_next_request() -> None:
+    parser = RequestParser()
+    parser.feed(b"\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = parser.next_event()
+    assert isinstance(first, RequestHead) and first.target == "/a"
+    parser.skip_empty_body()
+    second = parser.next_event()
+    assert isinstance(second, RequestHead) and second.target == "/b"
+    parser.skip_empty_body()
+    assert parser.next_event() is NEED_DATA
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab", b""],
+    ids=["head-with-body", "no-head-yet"],
+)
+def test_skip_empty_body_refuses_other_states(data: bytes) -> None:
+    parser = RequestParser()
+    parser.feed(data)
+    parser.next_event()
+    with pytest.raises(RuntimeError, match="skip_empty_body"):
+        parser.skip_empty_body()
