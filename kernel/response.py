@@ -14,7 +14,6 @@ a length is chunked; HTTP/1.0 without a length closes the connection.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import zlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
+from ._json import dumps as _json_dumps
 from ._params import parse_params
 from .http import (
     LAST_CHUNK,
@@ -750,9 +750,12 @@ def json_response(
     reason: str | None = None,
     headers: Mapping[str, str] | None = None,
     content_type: str = "application/json",
-    dumps: Callable[[Any], str] = json.dumps,
+    dumps: Callable[[Any], str] = _json_dumps,
 ) -> Response:
-    """Return a ``Response`` whose body is ``data`` serialised by ``dumps``."""
+    """Return a ``Response`` whose body is ``data`` serialised by ``dumps``.
+
+    The default ``dumps`` gives the same text as ``json.dumps(data)``, faster.
+    """
     if data is not _NO_DATA:
         if text is not None or body is not None:
             raise ValueError("pass data, text or body, only one of them")

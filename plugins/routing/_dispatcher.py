@@ -179,9 +179,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         return self._error(HTTPNotFound())
 
     def _matched(self, match: dict[str, str], route: ResourceRoute) -> UrlMappingMatchInfo:
-        info = UrlMappingMatchInfo(match, route)
-        info._apps = self._apps
-        return info
+        return UrlMappingMatchInfo(match, route, self._apps)
 
     def _error(self, exc: Any) -> MatchInfoError:
         info = MatchInfoError(exc)

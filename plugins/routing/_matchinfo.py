@@ -30,10 +30,15 @@ class UrlMappingMatchInfo(AbstractMatchInfo):
 
     __slots__ = ("_apps", "_frozen", "_route")
 
-    def __init__(self, match_dict: Mapping[str, str], route: AbstractRoute | None) -> None:
-        super().__init__(match_dict)
+    def __init__(
+        self,
+        match_dict: Mapping[str, str],
+        route: AbstractRoute | None,
+        apps: tuple[Application, ...] = (),
+    ) -> None:
+        dict.__init__(self, match_dict)  # not super(): one per request (bench/, issue 3)
         self._route = route
-        self._apps: tuple[Application, ...] = ()
+        self._apps = apps
         self._frozen = False
 
     @property
