@@ -1,0 +1,151 @@
+"""In-process cost of one request: the connection loop driven with a fake transport.
+
+No sockets and no ``wrk``: ``HttpProtocol.data_received`` is called directly,
+from a plain loop callback as a real transport would call it, with one
+``GET`` per call. It prints microseconds per request (best of ``--repeat``),
+or with ``--instructions`` the instructions per request counted by
+callgrind, by difference of two runs so start-up cancels out. Instruction
+counts do not depend on how busy the machine is, which makes them the figure
+to compare two versions of the hot path on a noisy machine.
+
+    .venv/bin/python bench/inproc.py --scenario hello
+    .venv/bin/python bench/inproc.py --scenario json_user --instructions
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent / "apps"))
+
+from _common import build_app
+
+from jackfield import web
+
+TARGETS = {"hello": b"/", "json_user": b"/users/alice"}
+WARMUP = 2000
+
+
+class _Transport(asyncio.Transport):
+    """Accepts every write and counts them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: Any) -> None:
+        self.writes += 1
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 40000), "sockname": ("127.0.0.1", 8080)}.get(
+            name, default
+        )
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def _serve(data_received: Any, request: bytes, count: int, repeat: int) -> float:
+    for _ in range(min(WARMUP, count)):
+        data_received(request)
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for _ in range(count):
+            data_received(request)
+        best = min(best, (time.perf_counter() - started) / count)
+    return best
+
+
+async def _measure(scenario: str, count: int, repeat: int) -> float:
+    app = build_app(web, scenario, 1, "asyncio")
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    server = runner.server
+    if server is None:
+        raise RuntimeError("AppRunner.setup() made no server")
+    protocol = server()
+    transport = _Transport()
+    protocol.connection_made(transport)
+    await asyncio.sleep(0)  # let the connection's task park
+    request = b"GET " + TARGETS[scenario] + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[float] = loop.create_future()
+
+    def run() -> None:  # outside any task, as a transport's callback is
+        try:
+            done.set_result(_serve(protocol.data_received, request, count, repeat))
+        except BaseException as exc:
+            done.set_exception(exc)
+
+    loop.call_soon(run)
+    best = await done
+    if transport.writes < count:
+        raise RuntimeError(f"only {transport.writes} responses for {count} requests")
+    await runner.cleanup()
+    return best
+
+
+def _instructions(scenario: str) -> int:
+    """Instructions per request: two callgrind runs, 500 and 2500 requests."""
+    me = [sys.executable, __file__, "--scenario", scenario, "--repeat", "1"]
+    subprocess.run([*me, "--count", "10"], check=True, capture_output=True)  # fresh .pyc
+    totals = []
+    for count in (500, 2500):
+        out = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                *me,
+                "--count",
+                str(count),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stderr
+        m = re.search(r"Collected : ([\d,]+)", out)
+        if m is None:
+            raise RuntimeError(f"no callgrind total in:\n{out[-500:]}")
+        totals.append((int(m.group(1).replace(",", "")), min(WARMUP, count) + count))
+    (small, n_small), (large, n_large) = totals
+    return round((large - small) / (n_large - n_small))
+
+
+def main() -> None:
+    """Parse the command line and print the figure asked for."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(TARGETS), default="hello")
+    parser.add_argument("--count", type=int, default=20000, help="requests per repeat")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    args = parser.parse_args()
+    if args.instructions:
+        print(f"{args.scenario}: {_instructions(args.scenario):,} instructions/request")
+        return
+    best = asyncio.run(_measure(args.scenario, args.count, args.repeat))
+    print(f"{args.scenario}: {best * 1e6:.2f} us/request in process")
+
+
+if __name__ == "__main__":
+    main()
