@@ -59,34 +59,28 @@ class ContentCoding:
     identity = "identity"
 
 
-_date_server_cache: tuple[str, str | None, str] = ("", None, "")
+_date_server_cache: tuple[str, str | None, str, bytes] = ("", None, "", b"")
+
+
+def _date_server_blocks(server: str | None) -> tuple[str, str | None, str, bytes]:
+    """``(date, server, field lines, head end)``, rebuilt when the second changes.
+
+    The field lines are ``Date`` and ``Server``; the head end is what follows a
+    Content-Length value: CRLF, those lines and the blank line, as bytes.
+    """
+    global _date_server_cache
+    date = http_date()
+    cached = _date_server_cache
+    if date is cached[0] and server == cached[1]:
+        return cached
+    block = f"Date: {date}\r\n" + (f"Server: {server}\r\n" if server is not None else "")
+    _date_server_cache = (date, server, block, f"\r\n{block}\r\n".encode("latin-1"))
+    return _date_server_cache
 
 
 def _date_and_server(server: str | None) -> str:
-    """``Date`` and ``Server`` field lines, rebuilt when the second changes."""
-    global _date_server_cache
-    date = http_date()
-    cached_date, cached_server, block = _date_server_cache
-    if date is cached_date and server == cached_server:
-        return block
-    block = f"Date: {date}\r\n" + (f"Server: {server}\r\n" if server is not None else "")
-    _date_server_cache = (date, server, block)
-    return block
-
-
-_head_end_cache: tuple[str, str | None, bytes] = ("", None, b"")
-
-
-def _head_end(server: str | None) -> bytes:
-    """What follows a Content-Length value: ``Date``, ``Server`` and the blank line."""
-    global _head_end_cache
-    date = http_date()
-    cached_date, cached_server, block = _head_end_cache
-    if date is cached_date and server == cached_server:
-        return block
-    block = f"\r\n{_date_and_server(server)}\r\n".encode("latin-1")
-    _head_end_cache = (date, server, block)
-    return block
+    """``Date`` and ``Server`` field lines for now."""
+    return _date_server_blocks(server)[2]
 
 
 # (status, reason, Content-Type) -> the checked head up to the Content-Length
@@ -715,7 +709,7 @@ class Response(StreamResponse):
             if ctype is not None:
                 start = _head_start(status, self._reason, ctype)
                 if start is not None:
-                    end = _head_end(proto.server_header)
+                    end = _date_server_blocks(proto.server_header)[3]
                     if send_body and body:
                         self._body_length = length
                         proto._active_response = self
