@@ -1,15 +1,17 @@
 """Request heads: a complete head becomes a ``RequestHead``; an incomplete one is vetted.
 
-``HeadReader.read`` is the server's hot path. The head is split once; the
+``HeadReader.read_common`` is the server's hot path. The head is split once; the
 request line and the whole field section are each checked by one compiled
 pattern; names and values are decoded as latin-1 into a ``CIMultiDict``; the
 few fields that decide framing and persistence are then looked up by name.
+A head it declines (a body, an upgrade, any defect) goes to ``read_any``,
+which decides exactly; the parser calls the two in that order.
 
 ``HeadReader.first_defect`` serves the other goal: the same bytes must fail the
 same way however they are split. It names, among the defects that can be seen
 before a head is complete (an overlong line or head, a bare CR or LF, a bad
 request line), the one a byte-at-a-time feed would meet first. The parser asks
-it about every incomplete head, and about a complete head that ``read``
+it about every incomplete head, and about a complete head that ``read_any``
 rejected, so both paths agree when a request has several defects.
 """
 
@@ -75,10 +77,6 @@ class HeadReader:
         self._max_head = limits.max_headers_size
         self._max_count = limits.max_header_count
         self._host: str | None = None
-
-    def read(self, head: bytes) -> RequestHead:
-        """Return the ``RequestHead`` of ``head`` (up to, not including, the blank line)."""
-        return self.read_common(head) or self.read_any(head)
 
     def read_common(self, head: bytes) -> RequestHead | None:
         """The hot path: origin-form target, HTTP/1.0 or 1.1, no framing headers.
