@@ -356,7 +356,6 @@ class Application(MutableMapping[Any, Any]):
         for sub in self._subapps:
             sub.freeze()
         self._has_prepare_receivers = self._any_prepare_receivers()
-        self._resolve_now = getattr(self._router, "resolve_now", None)
 
     def _any_prepare_receivers(self) -> bool:
         return bool(self._on_response_prepare) or any(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from jackfield.abc import AbstractMatchInfo, AbstractRouter
 from jackfield.exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
 
-from ._index import DelegateStep, Index, OpaqueStep, RunStep, TableStep
+from ._index import DelegateStep, Index, Node, OpaqueStep, RunStep, TableStep
 from ._matchinfo import MatchInfoError, UrlMappingMatchInfo
 from ._requestpath import BAD_REQUEST, routable_path
 from ._resources import (
@@ -89,29 +89,38 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         index = self._index or self._compile()
         steps = index.fixed.get(path)
         if steps is None:
-            nodes = index.nodes(path)
-            if len(nodes) != 1 or len(nodes[0].steps) != 1:
-                return None
-            run = nodes[0].steps[0]
-            if run.__class__ is not RunStep:
-                return None
-            start = run.first(path)
-            if start is None:
-                return None
-            first = run.resources[start]
-            if first.__class__ is not DynamicResource:
-                return None
-            match = first.match(path)
-            route = first.route_for(request.method)
-            if match is None or route is None:
-                return None
-            return self._matched(match, route)
+            return self._match_common_variable(index.nodes(path), request.method, path)
         step = steps[0]
         if step.__class__ is TableStep:
             hit = step.by_method.get(request.method) or step.default
             if hit is not None:
                 return self._matched(hit[1], hit[0])
         return None
+
+    def _match_common_variable(
+        self, nodes: list[Node], method: str, path: str
+    ) -> UrlMappingMatchInfo | None:
+        """The common variable case: one node, one run, its first match takes the method.
+
+        ``None`` for anything else; the general loop in ``_resolve_variable``
+        then decides (and answers 404 or 405 where nothing takes the request).
+        """
+        if len(nodes) != 1 or len(nodes[0].steps) != 1:
+            return None
+        run = nodes[0].steps[0]
+        if run.__class__ is not RunStep:
+            return None
+        start = run.first(path)
+        if start is None:
+            return None
+        first = run.resources[start]
+        if first.__class__ is not DynamicResource:
+            return None
+        match = first.match(path)
+        route = first.route_for(method)
+        if match is None or route is None:
+            return None
+        return self._matched(match, route)
 
     async def _resolve_normalized(
         self, request: Request, method: str, path: str
@@ -142,20 +151,9 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         self, index: Index, request: Request, method: str, path: str
     ) -> AbstractMatchInfo:
         nodes = index.nodes(path)
-        if len(nodes) == 1 and len(nodes[0].steps) == 1:
-            # The common case, inlined: one node, one run, its first match
-            # takes the method. Anything else takes the general path below.
-            run = nodes[0].steps[0]
-            if run.__class__ is RunStep:
-                start = run.first(path)
-                if start is None:
-                    return self._no_route(method, _EMPTY)
-                first = run.resources[start]
-                if first.__class__ is DynamicResource:
-                    match = first.match(path)
-                    route = first.route_for(method)
-                    if match is not None and route is not None:
-                        return self._matched(match, route)
+        common = self._match_common_variable(nodes, method, path)
+        if common is not None:
+            return common
         allowed: set[str] = set()
         for _, res, match in index.candidates(path, nodes):
             if match is None:  # an opaque resource
