@@ -181,7 +181,9 @@ class Connection:
             self._buffered = buffered
             if buffered > HIGH_WATER and not self._paused:
                 self._pause()
-            self._wake()
+            waiter = self._waiter  # _wake(), inlined: once per message read
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def eof_received(self) -> None:
         """The peer will send nothing more: without a close handshake that is abnormal."""
@@ -265,7 +267,10 @@ class Connection:
             data = out[0] + out[1] if len(out) == 2 else b"".join(out)
             out.clear()
             self._out_size = 0
-            self._protocol.write(data)
+            # HttpProtocol.write, inlined: the transport is dropped at connection_lost.
+            transport = self._protocol.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(data)
             # Read by senders instead of awaiting drain() every time: drain() can
             # only wait while the transport holds unsent bytes.
             self.backlog = bool(self._transport.get_write_buffer_size())
