@@ -47,9 +47,16 @@ class RecordingConnection:
     expects_continue = HttpProtocol.expects_continue
     mark_continue_sent = HttpProtocol.mark_continue_sent
 
+    _held: tuple[bytes, ...] = ()  # nothing is ever held: write_soon() writes at once
+
     def write(self, data: bytes) -> None:
         """Keep ``data``."""
         self.written += data
+
+    write_soon = write
+
+    def flush(self) -> None:
+        """Nothing is held."""
 
     async def drain(self) -> None:
         """Nothing to wait for."""

@@ -26,7 +26,10 @@ import contextvars
 import logging
 import socket
 import traceback
+import types
+import weakref
 from collections import deque
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ._eager import FAST_PATH as _FAST_PATH
@@ -49,7 +52,7 @@ from .streams import EMPTY_STREAM, BodyStream
 if TYPE_CHECKING:
     from .server import Server
 
-__all__ = ["HttpProtocol", "RawReceiver"]
+__all__ = ["HttpProtocol", "RawReceiver", "TurnFlusher", "turn_flusher"]
 
 log = logging.getLogger("jackfield.server")
 
@@ -58,6 +61,9 @@ _PAUSE_BODY = 1
 _PAUSE_PIPELINE = 2
 _PAUSE_STOP = 4
 _BODY_BUFFER = 2**16
+_COROUTINE = types.CoroutineType
+# Responses held for the end of the loop turn, per connection, before they go out at once.
+_MAX_HELD = 32
 
 
 class RawReceiver(Protocol):
@@ -68,6 +74,53 @@ class RawReceiver(Protocol):
     def eof_received(self) -> None: ...
 
     def connection_lost(self, exc: BaseException | None) -> None: ...
+
+
+class _Flushable(Protocol):
+    def flush(self) -> None: ...
+
+
+class TurnFlusher:
+    """Calls ``flush()``, once at the end of this turn of the event loop, on what was added.
+
+    One ``call_soon`` per loop turn for every connection that deferred output,
+    not one per connection. Writing the turn's responses back to back, after
+    all of its input was read, is cheaper than one ``send()`` between each
+    read: the peers are woken once per burst rather than once per response
+    (bench/, issue 2: about a fifth of a small response's cost on loopback).
+    The WebSocket plugin coalesces its frames through the same flusher.
+    """
+
+    __slots__ = ("_loop", "_pending")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: list[_Flushable] = []
+
+    def add(self, target: _Flushable) -> None:
+        """Call ``target.flush()`` at the end of this loop turn."""
+        pending = self._pending
+        if not pending:
+            self._loop.call_soon(self._run)
+        pending.append(target)
+
+    def _run(self) -> None:
+        pending, self._pending = self._pending, []
+        for target in pending:
+            target.flush()  # a no-op for one that flushed since (a close, say)
+
+
+_FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TurnFlusher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def turn_flusher(loop: asyncio.AbstractEventLoop) -> TurnFlusher:
+    """Return the event loop's ``TurnFlusher`` (one per loop)."""
+    flusher = _FLUSHERS.get(loop)
+    if flusher is None:
+        flusher = _FLUSHERS[loop] = TurnFlusher(loop)
+    return flusher
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -98,8 +151,11 @@ class HttpProtocol(asyncio.Protocol):
         self._head_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._parked = False  # the task waits for a request: data_received may serve
-        self._handoff: tuple[Any, Any, Request, float] | None = None
+        # (coroutine, what it yielded, request, start time, whether it is sending)
+        self._handoff: tuple[Any, Any, Request, float, bool] | None = None
         self._ctx = contextvars.copy_context()
+        self._held: list[bytes] = []  # output for the end of this loop turn (write_soon)
+        self._flusher: TurnFlusher | None = None
         self.tcp_nodelay = False
         self.tcp_cork = False
         self.secure = False
@@ -112,6 +168,7 @@ class HttpProtocol(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses: duck-type.
         self.transport = cast(asyncio.Transport, transport)
         self.loop = asyncio.get_running_loop()
+        self._flusher = turn_flusher(self.loop)
         self._server.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.remote = peer[0] if isinstance(peer, tuple) else (peer or None)
@@ -136,8 +193,15 @@ class HttpProtocol(asyncio.Protocol):
         if self._error is not None or (self._closing and not self._busy and not self._queue):
             return
         self._idle_since = None
-        self._parser.feed(data)
-        self._pump()
+        parser = self._parser
+        if self._hold_parser:
+            parser.feed(data)
+            return
+        head = parser.feed_common(data)
+        if head is None:
+            self._pump()
+        else:
+            self._on_head(head, True)
 
     def eof_received(self) -> bool | None:
         if self._upgraded is not None:
@@ -156,6 +220,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
+        self._held.clear()
         self._closing = True
         self._server.connections.discard(self)
         if self._timer is not None:
@@ -200,39 +265,8 @@ class HttpProtocol(asyncio.Protocol):
                 return
             kind = type(event)
             if kind is RequestHead:
-                head: RequestHead = event  # type: ignore[assignment]
-                self._head_since = None
-                if (
-                    self._parked
-                    and not self._busy
-                    and not queue
-                    and not head.content_length  # head.has_body, without the call
-                    and not head.chunked
-                    and not head.upgrade
-                    and _FAST_PATH
-                ):
-                    parser.skip_empty_body()
-                    served = self._serve_now(head)
-                    if served is None:  # fed from inside another task: queue it
-                        queue.append((head, EMPTY_STREAM))
-                        self._wake()
-                    elif not served or not parser.buffered:
-                        return  # nothing left to parse: skip the NEED_DATA round
-                    continue
-                if head.has_body:
-                    stream = BodyStream(
-                        limit=_BODY_BUFFER,
-                        on_pause=self._pause_for_body,
-                        on_resume=self._resume_for_body,
-                        on_first_read=self._on_first_body_read,
-                    )
-                    self._body = stream
-                else:
-                    stream = EMPTY_STREAM
-                queue.append((head, stream))
-                if len(queue) > self._server.max_pipelined:
-                    self._pause(_PAUSE_PIPELINE)
-                self._wake()
+                if not self._on_head(event, False):  # type: ignore[arg-type]
+                    return
             elif kind is Data:
                 if self._body is not None:
                     self._body.feed_data(event.data)  # type: ignore[union-attr]
@@ -255,6 +289,50 @@ class HttpProtocol(asyncio.Protocol):
                     self._head_since = self.loop.time()
                     self._arm_timer()
                 return
+
+    def _on_head(self, head: RequestHead, common: bool) -> bool:
+        """Serve or queue a complete head; False when parsing must stop for now.
+
+        ``common``: the head came from ``RequestParser.feed_common``, which has
+        already moved the parser on to the next request and left nothing
+        buffered. Otherwise the parser is still at this head's body.
+        """
+        self._head_since = None
+        queue = self._queue
+        if (
+            self._parked
+            and not self._busy
+            and not queue
+            and not head.content_length  # head.has_body, without the call
+            and not head.chunked
+            and not head.upgrade
+            and _FAST_PATH
+        ):
+            parser = self._parser
+            if not common:
+                parser.skip_empty_body()
+            served = self._serve_now(head)
+            if served is None:  # fed from inside another task: queue it
+                queue.append((head, EMPTY_STREAM))
+                self._wake()
+                return True
+            # Nothing left to parse: skip the NEED_DATA round.
+            return served and not common and parser.buffered > 0
+        if head.has_body:
+            stream = BodyStream(
+                limit=_BODY_BUFFER,
+                on_pause=self._pause_for_body,
+                on_resume=self._resume_for_body,
+                on_first_read=self._on_first_body_read,
+            )
+            self._body = stream
+        else:
+            stream = EMPTY_STREAM
+        queue.append((head, stream))
+        if len(queue) > self._server.max_pipelined:
+            self._pause(_PAUSE_PIPELINE)
+        self._wake()
+        return True
 
     def _on_protocol_error(self, exc: ProtocolError) -> None:
         log.debug("bad request from %s: %s %s", self.remote, exc.status, exc.reason)
@@ -319,9 +397,39 @@ class HttpProtocol(asyncio.Protocol):
     # -- writing
     def write(self, data: bytes) -> None:
         """Queue bytes on the transport (dropped once the connection is gone)."""
+        if self._held:
+            self.flush()  # what write_soon() holds goes first
         transport = self.transport
         if transport is not None and not transport.is_closing():
             transport.write(data)
+
+    def write_soon(self, data: bytes) -> None:
+        """Send bytes at the end of this loop turn, with any others written in it.
+
+        For whole responses (see ``TurnFlusher``); ``write()``, closing and
+        ``Request.transport`` send what is held first, so the order on the wire
+        is the order of the calls.
+        """
+        held = self._held
+        if not held:
+            flusher = self._flusher
+            if flusher is None:  # not connected yet (a test driving the protocol by hand)
+                self.write(data)
+                return
+            flusher.add(self)
+        held.append(data)
+        if len(held) >= _MAX_HELD:
+            self.flush()  # many pipelined answers: let the transport's back-pressure see them
+
+    def flush(self) -> None:
+        """Hand what ``write_soon()`` holds to the transport now, in one write."""
+        held = self._held
+        if held:
+            data = held[0] if len(held) == 1 else b"".join(held)
+            held.clear()
+            transport = self.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(data)
 
     async def drain(self) -> None:
         """Wait while the transport's write buffer is over its high-water mark."""
@@ -394,6 +502,7 @@ class HttpProtocol(asyncio.Protocol):
     def abort(self) -> None:
         """Close at once, dropping unsent data and cancelling a running handler."""
         self._closing = True
+        self._held.clear()
         if self._task is not None and not self._task.done():
             self._task.cancel()
         transport = self.transport
@@ -402,6 +511,7 @@ class HttpProtocol(asyncio.Protocol):
         self._wake()
 
     def _close_transport(self) -> None:
+        self.flush()
         transport = self.transport
         if transport is not None and not transport.is_closing():
             transport.close()
@@ -461,7 +571,7 @@ class HttpProtocol(asyncio.Protocol):
                             raise
                         # The first step ran in data_received; the handler must
                         # see this cancellation exactly as if it had been awaiting.
-                        coro, fut, request, started = self._handoff
+                        coro, fut, request, started, _ = self._handoff
                         self._handoff = None
                         await drive(coro, fut, exc)
                         raise
@@ -469,9 +579,12 @@ class HttpProtocol(asyncio.Protocol):
                         self._parked = False
                         self._waiter = None
                 if self._handoff is not None:
-                    coro, fut, request, started = self._handoff
+                    coro, fut, request, started, sending = self._handoff
                     self._handoff = None
-                    response = await drive(coro, fut, None)
+                    if sending:  # the response was being sent: finish that
+                        response = await drive(coro, fut, None)
+                    else:  # the application suspended: finish it, then send
+                        response = await self._respond(request, coro, fut)
                     if not self._finish(request, response, started):
                         return
                     continue
@@ -497,6 +610,7 @@ class HttpProtocol(asyncio.Protocol):
             pass
         finally:
             self._busy = False
+            self.flush()
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.close()
 
@@ -538,17 +652,21 @@ class HttpProtocol(asyncio.Protocol):
         ``None`` when it cannot (``data_received`` was called from inside some
         other task, as a test or a wrapping transport may do): queue it instead.
 
-        The handler's first step runs with the connection's task set as the
+        The application's first step runs with the connection's task set as the
         current task, so ``asyncio.current_task()``, ``asyncio.timeout()`` and
-        cancellation behave as in the task. If the handler suspends, the task
-        takes the coroutine over (``_eager.drive``) and answers later requests in order.
-        Saves a future and a task switch per request (see bench/, issue 2).
+        cancellation behave as in the task. If it suspends, the task takes the
+        coroutine over (``_eager.drive`` in ``_respond``) and answers later
+        requests in order. The application's own coroutine is stepped here, with
+        no ``_respond`` coroutine around it, and a response that needs no
+        awaiting is sent at once: no future, no task switch and one coroutine
+        per request (bench/, issue 2).
         """
         task = self._task
         if task is None:
             return None
+        loop = self.loop
         try:
-            enter_task(self.loop, task)
+            enter_task(loop, task)
         except RuntimeError:
             return None
         self._busy = True  # what _begin() does, for a request without a body
@@ -556,83 +674,150 @@ class HttpProtocol(asyncio.Protocol):
         self._active_response = None
         self._queue_head_expects_continue = False
         request = Request(head, EMPTY_STREAM, self, self._app, task=task)
-        started = self.loop.time() if self._server.access_logger is not None else 0.0
-        coro = self._respond(request)
+        started = loop.time() if self._server.access_logger is not None else 0.0
+        ctx = self._ctx
+        response: Any = None
+        returned = False  # the application returned ``response`` (it did not raise)
         try:
-            fut = self._ctx.run(coro.send, None)
-        except StopIteration as stop:
-            response = stop.value
-        except BaseException:  # CancelledError from the handler: drop the connection
-            self._busy = False
-            self._close_transport()
-            return False
-        else:
-            self._handoff = (coro, fut, request, started)
-            self._wake()
-            return True
+            try:
+                coro = ctx.run(self._app._start, request)
+                if coro.__class__ is not _COROUTINE:
+                    coro = _awaited(coro)
+                fut = ctx.run(coro.send, None)
+            except StopIteration as stop:
+                response = stop.value
+                returned = True
+            except Exception as exc:
+                response = self._response_for_exception(request, exc)
+            except BaseException:  # CancelledError from the handler: drop the connection
+                self._busy = False
+                self._close_transport()
+                return False
+            else:
+                self._handoff = (coro, fut, request, started, False)
+                self._wake()
+                return True
+            # The class test first: isinstance on these ABC-derived classes
+            # goes through ABCMeta, which costs more (bench/, issue 2).
+            if returned and (
+                response.__class__ is not Response and not isinstance(response, StreamResponse)
+            ):
+                response = self._not_a_response(request, response)
+            if response is not None:
+                sent = self._send_now(request, response)
+                if sent is _LATER:
+                    sending = self._send_later(request, response)
+                    try:
+                        fut = ctx.run(sending.send, None)
+                    except StopIteration as stop:
+                        sent = stop.value
+                    except BaseException:  # the client left, or cancelled, while sending
+                        self._busy = False
+                        self._close_transport()
+                        return False
+                    else:
+                        self._handoff = (sending, fut, request, started, True)
+                        self._wake()
+                        return True
+                response = sent
         finally:
-            leave_task(self.loop, task)
+            leave_task(loop, task)
         if self._finish(request, response, started):
             if not self._parser.buffered:
-                self._idle_since = self.loop.time()
+                self._idle_since = loop.time()
                 if self._timer is None:
                     self._arm_timer()
             return True
         self._close_transport()
         return False
 
-    async def _respond(self, request: Request) -> StreamResponse | None:
-        """Run the app and send its response; ``None`` if the connection must close."""
-        app = self._app
-        response: StreamResponse | None
+    async def _respond(
+        self, request: Request, coro: Any = None, fut: Any = None
+    ) -> StreamResponse | None:
+        """Run the app and send its response; ``None`` if the connection must close.
+
+        With ``coro``, the application's coroutine already started in
+        ``_serve_now`` and suspended on ``fut``: it is finished first.
+        """
+        response: Any
         try:
-            response = await app._start(request)
+            if coro is None:
+                response = await self._app._start(request)
+            else:
+                response = await drive(coro, fut, None)
             # The class test first: isinstance on these ABC-derived classes
             # goes through ABCMeta, which costs more (bench/, issue 2).
             if response.__class__ is not Response and not isinstance(response, StreamResponse):
-                raise TypeError(
-                    f"handler for {request.method} {request.raw_path} returned "
-                    f"{type(response).__name__}, expected a Response (or StreamResponse)"
-                )
+                raise _wrong_type(request, response)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             response = self._response_for_exception(request, exc)
             if response is None:
                 return None
+        sent = self._send_now(request, response)
+        if sent is _LATER:
+            return await self._send_later(request, response)
+        return sent
+
+    def _not_a_response(self, request: Request, value: Any) -> StreamResponse | None:
+        """What answers a handler that returned ``value``, not a response (500)."""
         try:
-            if response._eof_sent:
-                return response
-            if response._proto is None:
-                payload = request._payload
-                if (
-                    payload is not EMPTY_STREAM
-                    and not payload.at_eof()
-                    and not self._can_discard(request._head, payload)
-                ):
-                    response.force_close()  # say so: the unread body ends this connection
-                if (
-                    (response.__class__ is Response or isinstance(response, Response))
-                    and not app._has_prepare_receivers
-                    and response._send_whole(request)
-                ):
+            raise _wrong_type(request, value)
+        except TypeError as exc:  # raised, so the log has the traceback
+            return self._response_for_exception(request, exc)
+
+    def _send_now(self, request: Request, response: StreamResponse) -> Any:
+        """Send ``response`` if that needs no awaiting; else ``_LATER``.
+
+        Returns what ``_respond`` returns: the response sent, a fallback 500
+        that replaced it, or ``None`` when the connection must close.
+        """
+        if response._eof_sent:
+            return response
+        if response._proto is not None:
+            return _LATER  # prepared by the handler: write_eof() is left
+        payload = request._payload
+        if (
+            payload is not EMPTY_STREAM
+            and not payload.at_eof()
+            and not self._can_discard(request._head, payload)
+        ):
+            response.force_close()  # say so: the unread body ends this connection
+        if (response.__class__ is Response or isinstance(response, Response)) and not (
+            self._app._has_prepare_receivers
+        ):
+            try:
+                if response._send_whole(request):
                     return response
+            except Exception:
+                return self._send_failed(request)
+        return _LATER
+
+    async def _send_later(
+        self, request: Request, response: StreamResponse
+    ) -> StreamResponse | None:
+        """Prepare ``response`` if needed and end it: the awaiting part of sending."""
+        try:
+            if response._proto is None:
                 await response.prepare(request)
             await response.write_eof()
         except (ConnectionError, asyncio.CancelledError):
             raise
         except Exception:
-            log.exception(
-                "error while sending the response to %s %s", request.method, request.raw_path
-            )
-            if self._active_response is None:
-                # Nothing went out (say, a CR in a header value): a 500 still can.
-                fallback = Response(status=500, text="500 Internal Server Error")
-                fallback.force_close()
-                fallback._send_whole(request)
-                return fallback
-            return None
+            return self._send_failed(request)
         return response
+
+    def _send_failed(self, request: Request) -> StreamResponse | None:
+        """Log the error being handled while sending; a 500 if nothing went out yet."""
+        log.exception("error while sending the response to %s %s", request.method, request.raw_path)
+        if self._active_response is None:
+            # Nothing went out (say, a CR in a header value): a 500 still can.
+            fallback = Response(status=500, text="500 Internal Server Error")
+            fallback.force_close()
+            fallback._send_whole(request)
+            return fallback
+        return None
 
     def _response_for_exception(self, request: Request, exc: Exception) -> StreamResponse | None:
         from .exceptions import HTTPException
@@ -698,6 +883,21 @@ class HttpProtocol(asyncio.Protocol):
             ),
         )
         self.write(head + body)
+
+
+_LATER: Any = object()  # what _send_now returns when sending needs awaiting
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    """A coroutine for an application awaitable that is not one (it can be stepped)."""
+    return await awaitable
+
+
+def _wrong_type(request: Request, value: Any) -> TypeError:
+    return TypeError(
+        f"handler for {request.method} {request.raw_path} returned "
+        f"{type(value).__name__}, expected a Response (or StreamResponse)"
+    )
 
 
 def _http_error_for(exc: ProtocolError) -> Exception:

@@ -393,7 +393,10 @@ class Request(MutableMapping[str, Any]):
         ``HTTP/1.1 100 Continue`` itself, as the spec's custom expect handler
         does, so the connection does not send a second one.
         """
-        transport = self._protocol.transport
+        protocol = self._protocol
+        if protocol._held:
+            protocol.flush()  # bytes written to it directly must follow earlier responses
+        transport = protocol.transport
         if transport is not None and self.expects_continue:
             from ._continue import ContinueWatch
 

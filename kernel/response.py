@@ -713,7 +713,7 @@ class Response(StreamResponse):
                     if send_body and body:
                         self._body_length = length
                         proto._active_response = self
-                        proto.write(b"%b%d%b%b" % (start, length, end, body))
+                        proto.write_soon(b"%b%d%b%b" % (start, length, end, body))
                         self._proto = proto
                         self._eof_sent = True
                         return True
@@ -724,9 +724,9 @@ class Response(StreamResponse):
         proto._active_response = self
         if send_body and body:
             self._body_length = len(body)
-            proto.write(head + body)
+            proto.write_soon(head + body)
         else:
-            proto.write(head)
+            proto.write_soon(head)
         self._proto = proto
         self._eof_sent = True
         return True

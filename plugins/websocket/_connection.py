@@ -10,7 +10,7 @@ interleave and the compressor sees messages in wire order; they then await
 
 Output is coalesced: frames built during one turn of the event loop go out
 in one ``transport.write`` at the end of it (one ``call_soon`` per loop turn
-for all connections, see ``_flusher``), or at once past 64 KiB. An echo loop
+for all connections: the kernel's ``TurnFlusher``), or at once past 64 KiB. An echo loop
 answering eight queued messages makes one send system call instead of eight;
 that is most of the cost of a small message (bench/ws_echo.py). Close frames
 are flushed at once.
@@ -37,9 +37,10 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
+from jackfield.protocol import turn_flusher
+
 from ._assembler import MessageAssembler
 from ._deflate import DeflateParams, Deflater, Inflater
-from ._flusher import flusher_for
 from ._frames import (
     HEAD_MEDIUM,
     OP_CLOSE,
@@ -121,7 +122,7 @@ class Connection:
         self._timer: asyncio.TimerHandle | None = None
         self._out: list[bytes] = []
         self._out_size = 0
-        self._flusher = flusher_for(self._loop)
+        self._flusher = turn_flusher(self._loop)
         self.backlog = False
         # The protocol's own coroutine, not a wrapper: one frame less per message.
         self.drain = protocol.drain
