@@ -755,7 +755,7 @@ class HttpProtocol(asyncio.Protocol):
             response = self._response_for_exception(request, exc)
             if response is None:
                 return None
-        sent = self._send_now(request, response)
+        sent: StreamResponse | None = self._send_now(request, response)
         if sent is _LATER:
             return await self._send_later(request, response)
         return sent

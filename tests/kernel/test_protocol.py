@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -543,3 +544,100 @@ async def test_asyncio_timeout_inside_a_handler(serve: Any, tiny_app: Applicatio
     port = await serve(tiny_app)
     raw = await exchange(port, get("/") + get("/", "Connection: close\r\n"))
     assert raw.count(b"timed out") == 2
+
+
+# -- output held for the end of the loop turn (write_soon / TurnFlusher)
+
+
+async def test_many_pipelined_answers_arrive_whole_and_in_order(
+    serve: Any, tiny_app: Application
+) -> None:
+    async def echo_path(request: Request) -> Response:
+        return Response(text=request.path)
+
+    for i in range(80):
+        tiny_app.router.add("GET", f"/p{i}", echo_path)
+    port = await serve(tiny_app)
+    # More than the connection holds before writing early (32), all in one send.
+    raw = await exchange(
+        port, b"".join(get(f"/p{i}") for i in range(79)) + get("/p79", "Connection: close\r\n")
+    )
+    assert statuses(raw) == [200] * 80
+    bodies = [int(m) for m in re.findall(rb"\r\n\r\n/p(\d+)", raw)]
+    assert bodies == list(range(80))
+
+
+async def test_direct_transport_writes_follow_held_answers(
+    serve: Any, tiny_app: Application
+) -> None:
+    """A handler writing to request.transport goes after the answers held before it."""
+
+    async def first(request: Request) -> Response:
+        return Response(text="first")
+
+    async def raw_note(request: Request) -> Response:
+        transport = request.transport
+        assert transport is not None
+        transport.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n")
+        return Response(text="second")
+
+    tiny_app.router.add("GET", "/first", first)
+    tiny_app.router.add("GET", "/second", raw_note)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/first") + get("/second", "Connection: close\r\n"))
+    assert statuses(raw) == [200, 103, 200]
+    assert raw.index(b"first") < raw.index(b"103 Early Hints") < raw.index(b"second")
+
+
+async def test_held_answer_is_sent_before_the_connection_closes(
+    serve: Any, tiny_app: Application
+) -> None:
+    tiny_app.router.add("GET", "/", hello)
+    port = await serve(tiny_app)
+    for extra, version in (("Connection: close\r\n", "1.1"), ("", "1.0")):
+        raw = await exchange(port, get("/", extra, version))
+        assert raw.endswith(b"\r\n\r\nHello, world")
+
+
+async def test_write_soon_keeps_the_order_of_calls() -> None:
+    """Unit level: held bytes go before a direct write, at the turn's end, or never."""
+    from jackfield.protocol import HttpProtocol
+
+    written: list[bytes] = []
+
+    class Transport(asyncio.Transport):
+        closed = False
+
+        def write(self, data: Any) -> None:
+            written.append(bytes(data))
+
+        def is_closing(self) -> bool:
+            return self.closed
+
+        def close(self) -> None:
+            self.closed = True
+
+        def abort(self) -> None:
+            self.closed = True
+
+        def get_extra_info(self, name: str, default: Any = None) -> Any:
+            return default
+
+    app = make_tiny_app()
+    app.freeze()
+    from jackfield.server import Server
+
+    protocol = HttpProtocol(Server(app))
+    protocol.connection_made(Transport())
+    protocol.write_soon(b"a")
+    protocol.write_soon(b"b")
+    assert written == []  # held until the end of the loop turn
+    protocol.write(b"c")
+    assert written == [b"ab", b"c"]
+    protocol.write_soon(b"d")
+    await asyncio.sleep(0)  # the turn ends
+    assert written == [b"ab", b"c", b"d"]
+    protocol.write_soon(b"e")
+    protocol.close_when_idle()  # closing sends what is held first
+    assert written[-1] == b"e"
+    protocol.connection_lost(None)

@@ -486,3 +486,64 @@ def test_skip_empty_body_refuses_other_states(data: bytes) -> None:
     parser.next_event()
     with pytest.raises(RuntimeError, match="skip_empty_body"):
         parser.skip_empty_body()
+
+
+def test_feed_common_returns_a_lone_bodyless_head_and_moves_on() -> None:
+    parser = RequestParser()
+    head = parser.feed_common(b"GET /a?q=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n")
+    assert head is not None
+    assert (head.method, head.target, head.version) == ("GET", "/a?q=1", (1, 1))
+    assert head.headers["Accept"] == "*/*" and head.keep_alive
+    assert parser.buffered == 0
+    assert parser.next_event() is NEED_DATA  # already waiting for the next request
+    again = parser.feed_common(b"GET /b HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert again is not None and again.target == "/b" and not again.keep_alive
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+        b"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /a HTTP/1.1\r\nHost: x\r\n",
+    ],
+    ids=["body", "upgrade", "expect", "absolute-form", "two-heads", "incomplete"],
+)
+def test_feed_common_leaves_other_input_to_next_event(data: bytes) -> None:
+    parser = RequestParser()
+    assert parser.feed_common(data) is None
+    plain = RequestParser()
+    plain.feed(data)
+    assert parser.next_event() == plain.next_event()
+    assert parser.buffered == plain.buffered
+
+
+def test_feed_common_reads_a_declined_head_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jackfield.http._head import HeadReader
+
+    parser = RequestParser()
+    calls: list[bytes] = []
+    original = HeadReader.read_common
+
+    def counting(self: HeadReader, head: bytes) -> Any:
+        calls.append(head)
+        return original(self, head)
+
+    monkeypatch.setattr(HeadReader, "read_common", counting)
+    assert parser.feed_common(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n") is None
+    event = parser.next_event()
+    assert isinstance(event, RequestHead) and event.content_length == 0
+    assert len(calls) == 1  # next_event() went straight to read_any
+
+
+def test_feed_common_only_while_waiting_for_a_head() -> None:
+    parser = RequestParser()
+    parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n")
+    assert isinstance(parser.next_event(), RequestHead)
+    # Inside a body, a head-shaped chunk is body bytes.
+    assert parser.feed_common(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") is None
+    event = parser.next_event()
+    assert isinstance(event, Data) and event.data.startswith(b"GET / ")
