@@ -200,6 +200,12 @@ class HttpProtocol(asyncio.Protocol):
         head = parser.feed_common(data)
         if head is None:
             self._pump()
+        elif self._parked and not self._busy and not self._queue and _FAST_PATH:
+            # _on_head's fast branch, inlined: a common head has no body and no upgrade.
+            self._head_since = None
+            if self._serve_now(head) is None:  # fed from inside another task: queue it
+                self._queue.append((head, EMPTY_STREAM))
+                self._wake()
         else:
             self._on_head(head, True)
 

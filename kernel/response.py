@@ -697,7 +697,10 @@ class Response(StreamResponse):
             keep_alive = request._head.keep_alive and not proto.closing
         self._keep_alive = keep_alive
         status = self._status
-        self._send_body = send_body = body_allowed(status, request.method)
+        # body_allowed(), inlined: this runs for every response.
+        self._send_body = send_body = not (
+            request.method == "HEAD" or status < 200 or status == 204 or status == 304
+        )
         length = len(body)
         if status >= 200 and status not in (204, 304):
             headers[_CONTENT_LENGTH] = str(length)

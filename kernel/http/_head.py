@@ -32,6 +32,7 @@ from ._framing import (
     require_chunked,
 )
 from ._grammar import (
+    _FIELD_LINE,
     _TOKEN,
     FIELD_SECTION,
     LONE_CR_LF,
@@ -54,9 +55,16 @@ __all__ = ["HeadReader"]
 _V10: Final = (1, 0)
 _V11: Final = (1, 1)
 _VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
-# The hot path's request line: origin-form target, HTTP/1.0 or HTTP/1.1.
-_COMMON_LINE: Final = re.compile(_TOKEN_TEXT.join(("(", r") (/[\x21-\x7e]*) HTTP/1\.([01])")))
-_FIELD_SECTION_TEXT: Final = re.compile(FIELD_SECTION.pattern.decode("latin-1"))
+# The hot path's whole head in one pattern: a request line with an origin-form
+# target and HTTP/1.0 or 1.1 (not CONNECT, whose target is authority-form), then
+# one or more field lines. Groups: method, target, minor version.
+_COMMON_HEAD: Final = re.compile(
+    "(?!CONNECT )("
+    + _TOKEN_TEXT
+    + r") (/[\x21-\x7e]*) HTTP/1\.([01])(?:\r\n"
+    + _FIELD_LINE.decode("latin-1")
+    + ")+"
+)
 _METHOD_NAMES: Final = {
     m: m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")
 }
@@ -88,22 +96,21 @@ class HeadReader:
         if len(head) + 4 > self._max_head:
             return None
         text = head.decode("latin-1")
-        lines = text.split("\r\n")
-        line = lines[0]
-        m = _COMMON_LINE.fullmatch(line)
-        if m is None or len(line) > self._max_line or line.startswith("CONNECT "):
+        m = _COMMON_HEAD.fullmatch(text)
+        if m is None:
             return None
-        count = len(lines) - 1
-        if count > self._max_count or count == 0:
+        fields_at = m.end(3) + 2  # the request line and its CRLF
+        if fields_at - 2 > self._max_line:
             return None
-        fields_at = len(line) + 2
+        lines = text[fields_at:].split("\r\n")
+        if len(lines) > self._max_count:
+            return None
+        # No line can be too long if all of them together are short enough.
         if len(text) - fields_at > self._max_field and max(map(len, lines)) > self._max_field:
-            return None
-        if _FIELD_SECTION_TEXT.fullmatch(text, fields_at) is None:
             return None
         headers: CIMultiDict[str] = CIMultiDict()
         add = headers.add
-        for field in lines[1:]:
+        for field in lines:
             name, _, value = field.partition(":")
             add(name, value.strip(" \t"))
         # Hash lookups, not a scan of the text: constant in the head's size.

@@ -83,9 +83,11 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         kernel awaits ``resolve``, which gives the same answer. Saves two
         coroutines per request (bench/, issue 3).
         """
-        path = routable_path(request.raw_path)
-        if isinstance(path, int):
-            return None
+        path = request.raw_path
+        if "%" in path or "/." in path:  # routable_path() has nothing to do otherwise
+            path = routable_path(path)
+            if isinstance(path, int):
+                return None
         index = self._index or self._compile()
         steps = index.fixed.get(path)
         if steps is None:
@@ -94,7 +96,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         if step.__class__ is TableStep:
             hit = step.by_method.get(request.method) or step.default
             if hit is not None:
-                return self._matched(hit[1], hit[0])
+                return UrlMappingMatchInfo(hit[1], hit[0], self._apps)  # _matched(), inlined
         return None
 
     def _match_common_variable(
