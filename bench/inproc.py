@@ -29,7 +29,12 @@ from _common import build_app
 
 from jackfield import web
 
-TARGETS = {"hello": b"/", "json_user": b"/users/alice"}
+TARGETS = {
+    "hello": b"/",
+    "json_user": b"/users/alice",
+    "routes1": b"/target/bob",
+    "routes1000": b"/target/bob",
+}
 WARMUP = 2000
 
 
@@ -82,7 +87,10 @@ def _serve(protocol: Any, request: bytes, count: int, repeat: int) -> float:
 
 
 async def _measure(scenario: str, count: int, repeat: int) -> float:
-    app = build_app(web, scenario, 1, "asyncio")
+    if scenario.startswith("routes"):
+        app = build_app(web, "routes", int(scenario[len("routes") :]), "asyncio")
+    else:
+        app = build_app(web, scenario, 1, "asyncio")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     server = runner.server
