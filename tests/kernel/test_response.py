@@ -205,3 +205,43 @@ async def test_whole_responses_on_the_wire(
     assert statuses(raw) == [kwargs.get("status", 200)] * 2
     assert raw.count(expected) == 2
     assert raw.count(b"\r\nDate: ") == 2 and raw.count(b"\r\nServer: jackfield\r\n") == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"name": "zoë", "id": 1}, [1, 2.5, None], "text", 0],
+    ids=["dict", "list", "str", "int"],
+)
+def test_json_response_shortcut_builds_what_the_constructor_builds(data: Any) -> None:
+    import json
+
+    fast = json_response(data)
+    slow = Response(text=json.dumps(data), content_type="application/json")
+    assert type(fast) is Response
+    assert (fast.status, fast.reason, fast.body, fast.text) == (
+        slow.status,
+        slow.reason,
+        slow.body,
+        slow.text,
+    )
+    assert list(fast.headers.items()) == list(slow.headers.items())
+    assert (fast.content_type, fast.charset) == ("application/json", "utf-8")
+    assert not fast.prepared and fast.keep_alive == slow.keep_alive
+    # Still an ordinary response: it can be changed before it is sent.
+    fast.set_status(201)
+    fast.headers["X-Extra"] = "1"
+    assert fast.status == 201 and fast.headers["X-Extra"] == "1"
+
+
+async def test_json_response_shortcut_on_the_wire(serve: Any, tiny_app: Application) -> None:
+    async def handler(request: Request) -> Response:
+        return json_response({"name": "zoë"})
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert statuses(raw) == [200]
+    assert b"Content-Type: application/json; charset=utf-8" in head
+    assert body == b'{"name": "zo\\u00eb"}'
+    assert f"Content-Length: {len(body)}".encode() in head
