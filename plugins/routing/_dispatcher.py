@@ -85,9 +85,10 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         """
         path = request.raw_path
         if "%" in path or "/." in path:  # routable_path() has nothing to do otherwise
-            path = routable_path(path)
-            if isinstance(path, int):
+            normal = routable_path(path)
+            if isinstance(normal, int):
                 return None
+            path = normal
         index = self._index or self._compile()
         steps = index.fixed.get(path)
         if steps is None:
