@@ -203,7 +203,7 @@ class HttpProtocol(asyncio.Protocol):
         elif self._parked and not self._busy and not self._queue and _FAST_PATH:
             # _on_head's fast branch, inlined: a common head has no body and no upgrade.
             self._head_since = None
-            if self._serve_now(head) is None:  # fed from inside another task: queue it
+            if self._serve_now(head, True) is None:  # fed from inside another task: queue it
                 self._queue.append((head, EMPTY_STREAM))
                 self._wake()
         else:
@@ -317,7 +317,7 @@ class HttpProtocol(asyncio.Protocol):
             parser = self._parser
             if not common:
                 parser.skip_empty_body()
-            served = self._serve_now(head)
+            served = self._serve_now(head, common)
             if served is None:  # fed from inside another task: queue it
                 queue.append((head, EMPTY_STREAM))
                 self._wake()
@@ -422,7 +422,11 @@ class HttpProtocol(asyncio.Protocol):
             if flusher is None:  # not connected yet (a test driving the protocol by hand)
                 self.write(data)
                 return
-            flusher.add(self)
+            # flusher.add(self), inlined: once per response.
+            pending = flusher._pending
+            if not pending:
+                flusher._loop.call_soon(flusher._run)
+            pending.append(self)
         held.append(data)
         if len(held) >= _MAX_HELD:
             self.flush()  # many pipelined answers: let the transport's back-pressure see them
@@ -652,8 +656,11 @@ class HttpProtocol(asyncio.Protocol):
             and not self._server.closing
         )
 
-    def _serve_now(self, head: RequestHead) -> bool | None:
+    def _serve_now(self, head: RequestHead, last: bool) -> bool | None:
         """Answer a bodyless request inside ``data_received``; False to stop parsing.
+
+        ``last``: nothing is buffered after this head (``feed_common`` said so),
+        so the connection is idle once it is answered.
 
         ``None`` when it cannot (``data_received`` was called from inside some
         other task, as a test or a wrapping transport may do): queue it instead.
@@ -710,7 +717,20 @@ class HttpProtocol(asyncio.Protocol):
             ):
                 response = self._not_a_response(request, response)
             if response is not None:
-                sent = self._send_now(request, response)
+                sent = _LATER
+                if (
+                    response.__class__ is Response
+                    and response._proto is None
+                    and not self._app._has_prepare_receivers
+                ):
+                    # _send_now's common case, inlined: a whole Response, no body to discard.
+                    try:
+                        if response._send_whole(request):
+                            sent = response
+                    except Exception:
+                        sent = self._send_failed(request)
+                if sent is _LATER:
+                    sent = self._send_now(request, response)
                 if sent is _LATER:
                     sending = self._send_later(request, response)
                     try:
@@ -729,7 +749,7 @@ class HttpProtocol(asyncio.Protocol):
         finally:
             leave_task(loop, task)
         if self._finish(request, response, started):
-            if not self._parser.buffered:
+            if last or not self._parser.buffered:
                 self._idle_since = loop.time()
                 if self._timer is None:
                     self._arm_timer()

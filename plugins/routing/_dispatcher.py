@@ -184,7 +184,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
 
     def _error(self, exc: Any) -> MatchInfoError:
         info = MatchInfoError(exc)
-        info._apps = self._apps
+        info.apps = self._apps
         return info
 
     def _adopt(self, info: AbstractMatchInfo) -> AbstractMatchInfo:

@@ -26,9 +26,18 @@ __all__ = ["MatchInfoError", "UrlMappingMatchInfo"]
 
 
 class UrlMappingMatchInfo(AbstractMatchInfo):
-    """The variable parts of a matched path (a dict) and the route that matched."""
+    """The variable parts of a matched path (a dict) and the route that matched.
 
-    __slots__ = ("_apps", "_frozen", "_route")
+    ``handler`` (the route's handler) and ``apps`` are plain attributes, not
+    properties: the kernel reads both for every request (bench/, issue 3).
+    """
+
+    __slots__ = ("_frozen", "_route", "apps", "handler")
+
+    handler: Handler
+    """The matched route's handler (``RuntimeError`` when there is no route)."""
+    apps: tuple[Application, ...]
+    """Applications from the outermost down to the route's owner."""
 
     def __init__(
         self,
@@ -38,18 +47,17 @@ class UrlMappingMatchInfo(AbstractMatchInfo):
     ) -> None:
         dict.__init__(self, match_dict)  # not super(): one per request (bench/, issue 3)
         self._route = route
-        self._apps = apps
+        self.apps = apps
         self._frozen = False
+        if route is not None:
+            # A ResourceRoute's handler property, read without its call.
+            self.handler = route._handler if route.__class__ is ResourceRoute else route.handler
 
-    @property
-    def handler(self) -> Handler:
-        """The matched route's handler."""
-        route = self._route
-        if route is None:
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for an attribute that is not set: ``handler`` without a route.
+        if name == "handler":
             raise RuntimeError("this match info has no route, hence no handler")
-        if route.__class__ is ResourceRoute:
-            return route._handler  # the property's value, without its call (bench/, issue 3)
-        return route.handler  # a subclass may compute it
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def expect_handler(self) -> ExpectHandler:
@@ -66,16 +74,11 @@ class UrlMappingMatchInfo(AbstractMatchInfo):
         """``None``: a route matched."""
         return None
 
-    @property
-    def apps(self) -> tuple[Application, ...]:
-        """Applications from the outermost down to the route's owner."""
-        return self._apps
-
     def add_app(self, app: Application) -> None:
         """Put ``app`` in front of the chain (sub-application resources call this)."""
         if self._frozen:
             raise RuntimeError("cannot add an application to a frozen match info")
-        self._apps = (app, *self._apps)
+        self.apps = (app, *self.apps)
 
     def freeze(self) -> None:
         """Forbid further ``add_app`` calls."""
@@ -105,11 +108,7 @@ class MatchInfoError(UrlMappingMatchInfo):
     def __init__(self, http_exception: HTTPException) -> None:
         super().__init__({}, None)
         self._exception = http_exception
-
-    @property
-    def handler(self) -> Handler:
-        """A handler raising ``http_exception`` (so middlewares see it)."""
-        return _raise_http_exception
+        self.handler = _raise_http_exception  # raises http_exception, so middlewares see it
 
     @property
     def http_exception(self) -> HTTPException:
