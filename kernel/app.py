@@ -386,8 +386,7 @@ class Application(MutableMapping[Any, Any]):
         resolve_now = self._resolve_now
         if resolve_now is not None and request._head.expect is None:
             match_info = resolve_now(request)
-            if match_info is not None:
-                match_info.freeze()
+            if match_info is not None:  # final as it comes (see AbstractRouter.resolve_now)
                 request._match_info = match_info
                 try:
                     return self._chain_cache[(match_info.handler, match_info.apps)](request)

@@ -92,6 +92,7 @@ def _date_and_server(server: str | None) -> str:
 # value, for responses whose only fields are those two (bench/, issue 2).
 _head_starts: dict[tuple[int, str, str], bytes | None] = {}
 _MAX_HEAD_STARTS = 256
+_MISSING: Any = object()
 
 
 def _head_start(status: int, reason: str, ctype: str) -> bytes | None:
@@ -715,9 +716,16 @@ class Response(StreamResponse):
             # so the head is a cached, checked prefix (bench/, issue 2).
             ctype = headers.get(_CONTENT_TYPE)
             if ctype is not None:
-                start = _head_start(status, self._reason, ctype)
+                # _head_start() and _date_server_blocks() on a cache hit, without the calls.
+                start = _head_starts.get((status, self._reason, ctype), _MISSING)
+                if start is _MISSING:
+                    start = _head_start(status, self._reason, ctype)
                 if start is not None:
-                    end = _date_server_blocks(proto.server_header)[3]
+                    server = proto.server_header
+                    dated = _date_server_cache
+                    if int(time.time()) != dated[0] or server != dated[1]:
+                        dated = _date_server_blocks(server)
+                    end = dated[3]
                     if send_body and body:
                         self._body_length = length
                         proto._active_response = self

@@ -92,12 +92,16 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         index = self._index or self._compile()
         steps = index.fixed.get(path)
         if steps is None:
-            return self._match_common_variable(index.nodes(path), request.method, path)
+            info = self._match_common_variable(index.nodes(path), request.method, path)
+            if info is not None:
+                info._frozen = True  # resolve_now's results are final
+            return info
         step = steps[0]
         if step.__class__ is TableStep:
             hit = step.by_method.get(request.method) or step.default
             if hit is not None:
-                return UrlMappingMatchInfo(hit[1], hit[0], self._apps)  # _matched(), inlined
+                # _matched(), inlined; frozen, as resolve_now's results must be.
+                return UrlMappingMatchInfo(hit[1], hit[0], self._apps, True)
         return None
 
     def _match_common_variable(

@@ -44,11 +44,12 @@ class UrlMappingMatchInfo(AbstractMatchInfo):
         match_dict: Mapping[str, str],
         route: AbstractRoute | None,
         apps: tuple[Application, ...] = (),
+        frozen: bool = False,
     ) -> None:
         dict.__init__(self, match_dict)  # not super(): one per request (bench/, issue 3)
         self._route = route
         self.apps = apps
-        self._frozen = False
+        self._frozen = frozen
         if route is not None:
             # A ResourceRoute's handler property, read without its call.
             self.handler = route._handler if route.__class__ is ResourceRoute else route.handler

@@ -54,6 +54,10 @@ async def test_matches_what_resolve_matches(
     assert now.route is later.route
     assert now.handler is later.handler
     assert now.apps == later.apps
+    # Final as it comes: the kernel does not freeze it (AbstractRouter.resolve_now).
+    with pytest.raises(RuntimeError, match="frozen"):
+        now.add_app(web.Application())
+    later.add_app(web.Application())  # resolve's result is frozen by the kernel, later
 
 
 @pytest.mark.parametrize(
