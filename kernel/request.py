@@ -99,14 +99,20 @@ class Request(MutableMapping[str, Any]):
         "_protocol",
         "_query",
         "_query_string",
-        "_raw_path",
         "_rel_url",
         "_root_app",
         "_state",
         "_task",
         "_url",
         "method",
+        "raw_path",
     )
+
+    method: str
+    """The request method, as sent (case-sensitive)."""
+    raw_path: str
+    """The path as sent, percent-encoded, without the query (an attribute, not a
+    property: routing reads it for every request)."""
 
     def __init__(
         self,
@@ -124,12 +130,12 @@ class Request(MutableMapping[str, Any]):
         self._root_app = app
         self._client_max_size = client_max_size  # None: resolve from route and apps
         self._task = task
-        self.method: str = head.method
+        self.method = head.method
         target = head.target
         if target[0] == "/":  # origin-form, the usual one: no call
-            self._raw_path, _, self._query_string = target.partition("?")
+            self.raw_path, _, self._query_string = target.partition("?")
         else:
-            self._raw_path, self._query_string = _split_target(target)
+            self.raw_path, self._query_string = _split_target(target)
         self._state: dict[str, Any] | None = None
         self._match_info: AbstractMatchInfo | None = None
         self._rel_url: URL | None = None
@@ -181,14 +187,9 @@ class Request(MutableMapping[str, Any]):
         return _VERSIONS.get(v) or HttpVersion(*v)
 
     @property
-    def raw_path(self) -> str:
-        """The path as sent, percent-encoded, without the query."""
-        return self._raw_path
-
-    @property
     def path(self) -> str:
         """The percent-decoded path (undecodable bytes become U+FFFD)."""
-        return unquote(self._raw_path)
+        return unquote(self.raw_path)
 
     @property
     def query_string(self) -> str:
@@ -211,7 +212,7 @@ class Request(MutableMapping[str, Any]):
         """The relative URL (path and query) as a ``yarl.URL``."""
         if self._rel_url is None:
             self._rel_url = URL.build(
-                path=self._raw_path, query_string=self._query_string, encoded=True
+                path=self.raw_path, query_string=self._query_string, encoded=True
             )
         return self._rel_url
 
