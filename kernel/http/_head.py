@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from ._framing import (
     CLOSE,
@@ -47,6 +47,13 @@ from ._grammar import (
 from .events import Limits, ProtocolError, RequestHead
 
 _TOKEN_TEXT: Final = _TOKEN.decode("latin-1")
+# Field names as istr: a case-insensitive lookup then needs no lower-casing (hot path).
+_CONTENT_LENGTH: Final = istr("content-length")
+_TRANSFER_ENCODING: Final = istr("transfer-encoding")
+_EXPECT: Final = istr("expect")
+_UPGRADE: Final = istr("upgrade")
+_HOST: Final = istr("host")
+_CONNECTION: Final = istr("connection")
 _new_head: Final = tuple.__new__
 
 __all__ = ["HeadReader"]
@@ -115,20 +122,20 @@ class HeadReader:
             add(name, value.strip(" \t"))
         # Hash lookups, not a scan of the text: constant in the head's size.
         if (
-            "content-length" in headers
-            or "transfer-encoding" in headers
-            or "expect" in headers
-            or "upgrade" in headers
+            _CONTENT_LENGTH in headers
+            or _TRANSFER_ENCODING in headers
+            or _EXPECT in headers
+            or _UPGRADE in headers
         ):
             return None
         method, target, minor = m.groups()
         version = _V11 if minor == "1" else _V10
-        hosts = headers.getall("host", None)
+        hosts = headers.getall(_HOST, None)
         if hosts is None or len(hosts) != 1 or hosts[0] != self._host:
             check_host(hosts, version)
             if hosts is not None:
                 self._host = hosts[0]
-        options = headers.getall("connection", None)
+        options = headers.getall(_CONNECTION, None)
         if options is not None:
             flags = connection_options(options)
             if flags & UPGRADE:
