@@ -414,7 +414,8 @@ class HttpProtocol(asyncio.Protocol):
 
         For whole responses (see ``TurnFlusher``); ``write()``, closing and
         ``Request.transport`` send what is held first, so the order on the wire
-        is the order of the calls.
+        is the order of the calls. Code that reaches the transport another way
+        (``protocol.transport``, ``loop.sendfile``) must call ``flush()`` first.
         """
         held = self._held
         if not held:
