@@ -704,13 +704,9 @@ class HttpProtocol(asyncio.Protocol):
             except Exception as exc:
                 response = self._response_for_exception(request, exc)
             except BaseException:  # CancelledError from the handler: drop the connection
-                self._busy = False
-                self._close_transport()
-                return False
+                return self._drop()
             else:
-                self._handoff = (coro, fut, request, started, False)
-                self._wake()
-                return True
+                return self._hand_over(coro, fut, request, started, False)
             # The class test first: isinstance on these ABC-derived classes
             # goes through ABCMeta, which costs more (bench/, issue 2).
             if returned and (
@@ -739,13 +735,9 @@ class HttpProtocol(asyncio.Protocol):
                     except StopIteration as stop:
                         sent = stop.value
                     except BaseException:  # the client left, or cancelled, while sending
-                        self._busy = False
-                        self._close_transport()
-                        return False
+                        return self._drop()
                     else:
-                        self._handoff = (sending, fut, request, started, True)
-                        self._wake()
-                        return True
+                        return self._hand_over(sending, fut, request, started, True)
                 response = sent
         finally:
             leave_task(loop, task)
@@ -755,6 +747,20 @@ class HttpProtocol(asyncio.Protocol):
                 if self._timer is None:
                     self._arm_timer()
             return True
+        self._close_transport()
+        return False
+
+    def _hand_over(
+        self, coro: Any, fut: Any, request: Request, started: float, sending: bool
+    ) -> bool:
+        """``coro`` suspended on ``fut`` in ``_serve_now``: the task finishes it (``_run``)."""
+        self._handoff = (coro, fut, request, started, sending)
+        self._wake()
+        return True
+
+    def _drop(self) -> bool:
+        """``_serve_now`` cannot go on (cancelled, or the client left): close."""
+        self._busy = False
         self._close_transport()
         return False
 
