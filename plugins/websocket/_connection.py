@@ -268,7 +268,8 @@ class Connection:
             data = out[0] + out[1] if len(out) == 2 else b"".join(out)
             out.clear()
             self._out_size = 0
-            # HttpProtocol.write, inlined: the transport is dropped at connection_lost.
+            # HttpProtocol.write, inlined: the transport is dropped at connection_lost, and
+            # nothing is held for the loop turn's end once the 101 went out (it flushed).
             transport = self._protocol.transport
             if transport is not None and not transport.is_closing():
                 transport.write(data)
