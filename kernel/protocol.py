@@ -714,19 +714,20 @@ class HttpProtocol(asyncio.Protocol):
             ):
                 response = self._not_a_response(request, response)
             if response is not None:
-                sent = _LATER
                 if (
                     response.__class__ is Response
                     and response._proto is None
                     and not self._app._has_prepare_receivers
                 ):
-                    # _send_now's common case, inlined: a whole Response, no body to discard.
+                    # _send_now's common case, inlined (no request body to discard);
+                    # when _send_whole declines, _send_now would only decline again.
+                    sent = _LATER
                     try:
                         if response._send_whole(request):
                             sent = response
                     except Exception:
                         sent = self._send_failed(request)
-                if sent is _LATER:
+                else:
                     sent = self._send_now(request, response)
                 if sent is _LATER:
                     sending = self._send_later(request, response)
