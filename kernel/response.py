@@ -154,6 +154,10 @@ class StreamResponse(MutableMapping[str, Any]):
     _body_length = 0
     _remaining: int | None = None
     _state: dict[str, Any] | None = None
+    # A Response(text=...) on the fast path has no header dict until someone
+    # asks for ``headers``: only ``_ctype``, its Content-Type (bench/, issue 2).
+    _headers: CIMultiDict[str] | None = None
+    _ctype: str | None = None
 
     def __init__(
         self,
@@ -162,9 +166,7 @@ class StreamResponse(MutableMapping[str, Any]):
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._headers: CIMultiDict[str] = (
-            CIMultiDict(headers) if headers is not None else CIMultiDict()
-        )
+        self._headers = CIMultiDict(headers) if headers is not None else CIMultiDict()
         if reason is None and status == 200:
             self._status = 200
             self._reason = "OK"
@@ -198,42 +200,60 @@ class StreamResponse(MutableMapping[str, Any]):
     @property
     def headers(self) -> CIMultiDict[str]:
         """The response headers (change them before ``prepare()``)."""
-        return self._headers
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = self._lazy_headers()
+        return headers
+
+    def _lazy_headers(self) -> CIMultiDict[str]:
+        """The header dict of a fast-path response, made on first use.
+
+        Holds what the response has so far: its Content-Type and, once sent,
+        the Content-Length that went out.
+        """
+        headers: CIMultiDict[str] = CIMultiDict()
+        if self._ctype is not None:
+            headers[_CONTENT_TYPE] = self._ctype
+            self._ctype = None
+        if self._proto is not None and self._status >= 200 and self._status not in (204, 304):
+            body = getattr(self, "_body", None)
+            headers[_CONTENT_LENGTH] = str(len(body or b""))
+        return headers
 
     @property
     def content_length(self) -> int | None:
         """The Content-Length header as an int, or ``None``."""
-        value = self._headers.get(_CONTENT_LENGTH)
+        value = self.headers.get(_CONTENT_LENGTH)
         return int(value) if value is not None else None
 
     @content_length.setter
     def content_length(self, value: int | None) -> None:
         if value is None:
-            self._headers.pop(_CONTENT_LENGTH, None)
+            self.headers.pop(_CONTENT_LENGTH, None)
             return
         value = int(value)
         if value < 0:
             raise ValueError(f"content_length must be >= 0, got {value}")
         if self._chunked:
             raise RuntimeError("content_length cannot be set when chunked encoding is enabled")
-        self._headers[_CONTENT_LENGTH] = str(value)
+        self.headers[_CONTENT_LENGTH] = str(value)
 
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters."""
-        return parse_params(self._headers.get(_CONTENT_TYPE, "application/octet-stream"))[0]
+        return parse_params(self.headers.get(_CONTENT_TYPE, "application/octet-stream"))[0]
 
     @content_type.setter
     def content_type(self, value: str) -> None:
         charset = self.charset
-        self._headers[_CONTENT_TYPE] = (
+        self.headers[_CONTENT_TYPE] = (
             f"{value}; charset={charset}" if charset is not None else str(value)
         )
 
     @property
     def charset(self) -> str | None:
         """The charset parameter of Content-Type, or ``None``."""
-        value = self._headers.get(_CONTENT_TYPE)
+        value = self.headers.get(_CONTENT_TYPE)
         if value is None:
             return None
         return parse_params(value)[1].get("charset")
@@ -242,9 +262,9 @@ class StreamResponse(MutableMapping[str, Any]):
     def charset(self, value: str | None) -> None:
         mime = self.content_type
         if value is None:
-            self._headers[_CONTENT_TYPE] = mime
+            self.headers[_CONTENT_TYPE] = mime
         else:
-            self._headers[_CONTENT_TYPE] = f"{mime}; charset={value.lower()}"
+            self.headers[_CONTENT_TYPE] = f"{mime}; charset={value.lower()}"
 
     # -- cookies
     @property
@@ -321,7 +341,7 @@ class StreamResponse(MutableMapping[str, Any]):
 
     def enable_chunked_encoding(self) -> None:
         """Send the body with chunked transfer coding (HTTP/1.1)."""
-        if _CONTENT_LENGTH in self._headers:
+        if _CONTENT_LENGTH in self.headers:
             raise RuntimeError("cannot enable chunked encoding when Content-Length is set")
         self._chunked = True
 
@@ -422,7 +442,7 @@ class StreamResponse(MutableMapping[str, Any]):
             keep_alive = request.keep_alive and not proto.closing
         if self._status == 101:
             keep_alive = True  # the connection now belongs to the upgraded protocol
-        headers = self._headers
+        headers = self.headers
         self._send_body = body_allowed(self._status, request.method)
         if self._compression is not None and not self._compression_applied:
             self._start_compression(request)
@@ -452,7 +472,7 @@ class StreamResponse(MutableMapping[str, Any]):
 
     def _tail(self, version: tuple[int, int], keep_alive: bool, proto: HttpProtocol) -> str:
         """Field lines the server adds: Connection when needed, Date, Server."""
-        headers = self._headers
+        headers = self.headers
         tail = ""
         if version >= (1, 1):
             if not keep_alive:
@@ -471,7 +491,7 @@ class StreamResponse(MutableMapping[str, Any]):
         return tail + _date_and_server(server)
 
     def _iter_headers(self) -> Any:
-        items = self._headers.items()
+        items = self.headers.items()
         if self._cookies:
             return [
                 *items,
@@ -491,9 +511,9 @@ class StreamResponse(MutableMapping[str, Any]):
         self._compression_applied = True
         wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
         self._compressor = zlib.compressobj(wbits=wbits)
-        self._headers[_CONTENT_ENCODING] = coding
-        self._headers.add(_VARY, "Accept-Encoding")
-        self._headers.pop(_CONTENT_LENGTH, None)
+        self.headers[_CONTENT_ENCODING] = coding
+        self.headers.add(_VARY, "Accept-Encoding")
+        self.headers.pop(_CONTENT_LENGTH, None)
         self._chunked = request._head.version >= (1, 1)
 
     def _frame(self, data: bytes) -> bytes:
@@ -584,8 +604,7 @@ class Response(StreamResponse):
         ):
             # The usual Response(text=...) and json_response(): nothing to
             # reconcile, so none of the checks below (bench/, issue 2).
-            hdrs = self._headers = CIMultiDict()
-            hdrs[_CONTENT_TYPE] = _TEXT_TYPES[content_type]
+            self._ctype = _TEXT_TYPES[content_type]  # the header dict comes when asked for
             self._body = text.encode()  # type: ignore[union-attr]  # a str, tested above
             if reason is None and status == 200:
                 self._status = 200
@@ -596,7 +615,7 @@ class Response(StreamResponse):
         super().__init__(status=status, reason=reason, headers=headers)
         if body is not None and text is not None:
             raise ValueError("pass body= or text=, not both")
-        hdrs = self._headers
+        hdrs = self.headers
         if text is not None:
             if not isinstance(text, str):
                 raise TypeError(f"text must be str, got {type(text)!r}")
@@ -648,15 +667,15 @@ class Response(StreamResponse):
     def text(self, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError(f"text must be str, got {type(value)!r}")
-        if _CONTENT_TYPE not in self._headers:
-            self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        if _CONTENT_TYPE not in self.headers:
+            self.headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
         self._body = value.encode(self.charset or "utf-8")
 
     @property
     def content_length(self) -> int | None:
         """The body's length (or the Content-Length header when set)."""
-        if _CONTENT_LENGTH in self._headers:
-            return int(self._headers[_CONTENT_LENGTH])
+        if _CONTENT_LENGTH in self.headers:
+            return int(self.headers[_CONTENT_LENGTH])
         if self._chunked or self._compression is not None:
             return None
         return len(self._body) if self._body is not None else 0
@@ -675,7 +694,7 @@ class Response(StreamResponse):
                 self._chunked = False
         self._compressed_body = body
         if not self._chunked:
-            self._headers[_CONTENT_LENGTH] = str(len(body))
+            self.headers[_CONTENT_LENGTH] = str(len(body))
         return super()._start(request)
 
     async def write_eof(self, data: bytes = b"") -> None:
@@ -695,7 +714,6 @@ class Response(StreamResponse):
         if self._compression is not None or self._chunked:
             return False
         proto = request._protocol
-        headers = self._headers
         body = self._body or b""
         version = request._head.version
         keep_alive = self._keep_alive
@@ -703,43 +721,49 @@ class Response(StreamResponse):
             keep_alive = request._head.keep_alive and not proto.closing
         self._keep_alive = keep_alive
         status = self._status
-        # body_allowed(), inlined: this runs for every response.
-        self._send_body = send_body = not (
-            request.method == "HEAD" or status < 200 or status == 204 or status == 304
-        )
+        # body_allowed(), inlined: this runs for every response. ``framed``: the
+        # status has a body, so the head carries Content-Length (even for HEAD).
+        framed = not (status < 200 or status == 204 or status == 304)
+        self._send_body = send_body = framed and request.method != "HEAD"
         length = len(body)
-        if status >= 200 and status not in (204, 304):
-            headers[_CONTENT_LENGTH] = str(length)
+        headers = self._headers
+        if headers is None:  # Response(text=...)'s fast path: Content-Type only
+            ctype = self._ctype
+        else:
+            if framed:
+                headers[_CONTENT_LENGTH] = str(length)
+            ctype = headers.get(_CONTENT_TYPE) if len(headers) == 2 else None
         head = None
-        if len(headers) == 2 and keep_alive and version >= (1, 1) and self._cookies is None:
-            # The usual Response(text=...): Content-Type and Content-Length only,
-            # so the head is a cached, checked prefix (bench/, issue 2).
-            ctype = headers.get(_CONTENT_TYPE)
-            if ctype is not None:
-                # _head_start() and _date_server_blocks() on a cache hit, without the calls.
-                start = _head_starts.get((status, self._reason, ctype), _MISSING)
-                if start is _MISSING:
-                    start = _head_start(status, self._reason, ctype)
-                if start is not None:
-                    server = proto.server_header
-                    dated = _date_server_cache
-                    if int(time.time()) != dated[0] or server != dated[1]:
-                        dated = _date_server_blocks(server)
-                    end = dated[3]
-                    if send_body and body:
-                        self._body_length = length
-                        proto._active_response = self
-                        proto.write_soon(b"%b%d%b%b" % (start, length, end, body))
-                        self._proto = proto
-                        self._eof_sent = True
-                        return True
-                    head = b"%b%d%b" % (start, length, end)
+        if ctype is not None and framed and keep_alive and self._cookies is None:
+            # Content-Type and Content-Length only: the head is a cached, checked
+            # prefix, the length and the Date/Server block (bench/, issue 2).
+            # _head_start() and _date_server_blocks() on a cache hit, without the calls.
+            start = _head_starts.get((status, self._reason, ctype), _MISSING)
+            if start is _MISSING:
+                start = _head_start(status, self._reason, ctype)
+            if start is not None and version >= (1, 1):
+                server = proto.server_header
+                dated = _date_server_cache
+                if int(time.time()) != dated[0] or server != dated[1]:
+                    dated = _date_server_blocks(server)
+                if send_body and body:
+                    self._body_length = length
+                    proto._active_response = self
+                    proto.write_soon(b"%b%d%b%b" % (start, length, dated[3], body))
+                    self._proto = proto
+                    self._eof_sent = True
+                    return True
+                head = b"%b%d%b" % (start, length, dated[3])
         if head is None:
+            if headers is None:
+                headers = self.headers
+                if framed:
+                    headers[_CONTENT_LENGTH] = str(length)
             tail = self._tail(version, keep_alive, proto)
             head = serialize_head((1, 1), status, self._reason, self._iter_headers(), tail)
         proto._active_response = self
         if send_body and body:
-            self._body_length = len(body)
+            self._body_length = length
             proto.write_soon(head + body)
         else:
             proto.write_soon(head)
@@ -780,8 +804,7 @@ def json_response(
         ):
             # What Response(text=...)'s fast path builds, without the call (bench/, issue 3).
             response: Response = _new_response(Response)
-            hdrs = response._headers = CIMultiDict()
-            hdrs[_CONTENT_TYPE] = "application/json; charset=utf-8"
+            response._ctype = "application/json; charset=utf-8"
             response._body = text.encode()
             response._status = 200
             response._reason = "OK"

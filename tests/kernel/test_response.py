@@ -245,3 +245,50 @@ async def test_json_response_shortcut_on_the_wire(serve: Any, tiny_app: Applicat
     assert b"Content-Type: application/json; charset=utf-8" in head
     assert body == b'{"name": "zo\\u00eb"}'
     assert f"Content-Length: {len(body)}".encode() in head
+
+
+@pytest.mark.parametrize("status", [204, 304])
+async def test_bodyless_status_with_two_fields_keeps_them_and_has_no_length(
+    serve: Any, tiny_app: Application, status: int
+) -> None:
+    # Two fields and a Content-Type once took the cached-prefix path, which
+    # wrote "Content-Length: 0" and dropped the other field.
+    tiny_app.router.add(
+        "GET",
+        "/",
+        lambda request: Response(status=status, headers={"X-A": "1"}, content_type="text/plain"),
+    )
+    port = await serve(tiny_app)
+    raw = await exchange(port, get() + get("/", "Connection: close\r\n"))
+    assert statuses(raw) == [status] * 2
+    assert raw.count(b"\r\nX-A: 1\r\n") == 2
+    assert raw.count(b"\r\nContent-Type: text/plain\r\n") == 2
+    assert b"Content-Length" not in raw
+
+
+async def test_fast_response_headers_are_there_before_and_after_sending(
+    serve: Any, tiny_app: Application
+) -> None:
+    seen: list[Response] = []
+
+    async def handler(request: Request) -> Response:
+        resp = Response(text="hello")
+        seen.append(resp)
+        if request.query.get("touch"):
+            assert dict(resp.headers) == {"Content-Type": "text/plain; charset=utf-8"}
+            resp.headers["X-Touched"] = "yes"
+        return resp
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/") + get("/?touch=1", "Connection: close\r\n"))
+    assert statuses(raw) == [200, 200]
+    assert raw.count(b"X-Touched: yes\r\n") == 1
+    assert raw.count(b"Content-Length: 5\r\n") == 2
+    untouched, touched = seen
+    for resp in seen:
+        assert resp.prepared and resp.body_length == 5
+        assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert resp.headers["Content-Length"] == "5"
+        assert resp.content_length == 5
+    assert "X-Touched" not in untouched.headers and touched.headers["X-Touched"] == "yes"
