@@ -603,7 +603,7 @@ class HttpProtocol(asyncio.Protocol):
                 if self._paused & _PAUSE_PIPELINE and len(queue) <= server.max_pipelined:
                     self._resume(_PAUSE_PIPELINE)
                 self._begin(head)
-                request = Request(head, stream, self, app, task=self._task)
+                request = Request(head, stream, self, app, self._task)
                 started = loop.time() if server.access_logger is not None else 0.0
                 try:
                     response = await self._respond(request)
@@ -687,8 +687,9 @@ class HttpProtocol(asyncio.Protocol):
         self._continue_sent = False
         self._active_response = None
         self._queue_head_expects_continue = False
-        request = Request(head, EMPTY_STREAM, self, self._app, task=task)
-        started = loop.time() if self._server.access_logger is not None else 0.0
+        request = Request(head, EMPTY_STREAM, self, self._app, task)  # positional: cheaper
+        logged = self._server.access_logger is not None
+        started = loop.time() if logged else 0.0
         ctx = self._ctx
         response: Any = None
         returned = False  # the application returned ``response`` (it did not raise)
@@ -742,7 +743,23 @@ class HttpProtocol(asyncio.Protocol):
                 response = sent
         finally:
             leave_task(loop, task)
-        if self._finish(request, response, started):
+        if (
+            response is not None
+            and not logged
+            and not self.tcp_cork
+            and self._upgraded is None
+        ):
+            # _finish(), inlined for its common case.
+            self._busy = False
+            keep = (
+                response._keep_alive
+                and not self._closing
+                and self._error is None
+                and not self._server.closing
+            )
+        else:
+            keep = self._finish(request, response, started)
+        if keep:
             if last or not self._parser.buffered:
                 self._idle_since = loop.time()
                 if self._timer is None:

@@ -120,9 +120,8 @@ class Request(MutableMapping[str, Any]):
         payload: BodyStream,
         protocol: HttpProtocol,
         app: Application,
-        *,
-        client_max_size: int | None = None,
         task: asyncio.Task[Any] | None = None,
+        client_max_size: int | None = None,
     ) -> None:
         self._head = head
         self._payload = payload
