@@ -86,27 +86,32 @@ def _split_target(target: str) -> tuple[str, str]:
 class Request(MutableMapping[str, Any]):
     """An HTTP request, with dict-like storage for per-request data."""
 
+    # The attributes every request sets are slots; the lazy ones (None until
+    # first used) live in ``__dict__`` with their default on the class, so a
+    # request that never uses them stores nothing for them and has no dict
+    # (bench/, issue 2).
     __slots__ = (
+        "__dict__",
         "__weakref__",
-        "_body",
         "_client_max_size",
-        "_cookies",
-        "_files",
         "_head",
         "_match_info",
         "_payload",
-        "_post",
         "_protocol",
-        "_query",
         "_query_string",
-        "_rel_url",
         "_root_app",
-        "_state",
         "_task",
-        "_url",
         "method",
         "raw_path",
     )
+    _state: dict[str, Any] | None = None
+    _rel_url: URL | None = None
+    _url: URL | None = None
+    _query: MultiDictProxy[str] | None = None
+    _cookies: Mapping[str, str] | None = None
+    _body: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    _files: FormFiles | None = None
 
     method: str
     """The request method, as sent (case-sensitive)."""
@@ -135,15 +140,7 @@ class Request(MutableMapping[str, Any]):
             self.raw_path, _, self._query_string = target.partition("?")
         else:
             self.raw_path, self._query_string = _split_target(target)
-        self._state: dict[str, Any] | None = None
         self._match_info: AbstractMatchInfo | None = None
-        self._rel_url: URL | None = None
-        self._url: URL | None = None
-        self._query: MultiDictProxy[str] | None = None
-        self._cookies: Mapping[str, str] | None = None
-        self._body: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
-        self._files: FormFiles | None = None
 
     # -- dict-like storage
     def __getitem__(self, key: str) -> Any:
