@@ -743,12 +743,7 @@ class HttpProtocol(asyncio.Protocol):
                 response = sent
         finally:
             leave_task(loop, task)
-        if (
-            response is not None
-            and not logged
-            and not self.tcp_cork
-            and self._upgraded is None
-        ):
+        if response is not None and not logged and not self.tcp_cork and self._upgraded is None:
             # _finish(), inlined for its common case.
             self._busy = False
             keep = (

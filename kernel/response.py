@@ -746,14 +746,23 @@ class Response(StreamResponse):
                 dated = _date_server_cache
                 if int(time.time()) != dated[0] or server != dated[1]:
                     dated = _date_server_blocks(server)
+                # The last head built, reused while prefix, length and second
+                # stay the same: cheaper than formatting it (bench/, issue 2).
+                global _last_head
+                last = _last_head
+                end = dated[3]
+                if last[0] is start and last[1] == length and last[2] is end:
+                    head = last[3]
+                else:
+                    head = b"%b%d%b" % (start, length, end)
+                    _last_head = (start, length, end, head)
                 if send_body and body:
                     self._body_length = length
                     proto._active_response = self
-                    proto.write_soon(b"%b%d%b%b" % (start, length, dated[3], body))
+                    proto.write_soon(head + body)
                     self._proto = proto
                     self._eof_sent = True
                     return True
-                head = b"%b%d%b" % (start, length, dated[3])
         if head is None:
             if headers is None:
                 headers = self.headers
@@ -772,6 +781,8 @@ class Response(StreamResponse):
         return True
 
 
+# (prefix, length, head end, the head they make): _send_whole's one-entry memo.
+_last_head: tuple[bytes, int, bytes, bytes] = (b"", -1, b"", b"")
 _NO_DATA: Any = object()
 _new_response = object.__new__
 

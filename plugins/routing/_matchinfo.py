@@ -53,12 +53,10 @@ class UrlMappingMatchInfo(AbstractMatchInfo):
         if route is not None:
             # A ResourceRoute's handler property, read without its call.
             self.handler = route._handler if route.__class__ is ResourceRoute else route.handler
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for an attribute that is not set: ``handler`` without a route.
-        if name == "handler":
-            raise RuntimeError("this match info has no route, hence no handler")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        elif self.__class__ is UrlMappingMatchInfo:
+            # Not a __getattr__ on this class: one would make every attribute
+            # read on every match info slower (bench/, issue 2).
+            self.__class__ = _RoutelessMatchInfo
 
     @property
     def expect_handler(self) -> ExpectHandler:
@@ -91,6 +89,17 @@ class UrlMappingMatchInfo(AbstractMatchInfo):
 
     def __repr__(self) -> str:
         return f"<MatchInfo {dict(self)!r}: {self._route!r}>"
+
+
+class _RoutelessMatchInfo(UrlMappingMatchInfo):
+    """A match info made without a route: reading ``handler`` is an error."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def handler(self) -> Handler:
+        """There is none: ``RuntimeError``."""
+        raise RuntimeError("this match info has no route, hence no handler")
 
 
 async def _raise_http_exception(request: Request) -> StreamResponse:

@@ -450,3 +450,15 @@ async def test_dynamic_without_method_before_subapp_lets_the_subapp_answer() -> 
     assert info.handler is ok and info.apps == (app, sub)
     posted = await app.router.resolve(FakeRequest("POST", "/admin/page"))  # type: ignore[arg-type]
     assert posted.handler is other
+
+
+def test_match_info_without_route_has_no_handler() -> None:
+    info = UrlMappingMatchInfo({"name": "zoe"}, None)
+    assert isinstance(info, UrlMappingMatchInfo)
+    assert dict(info) == {"name": "zoe"} and info.route is None and info.apps == ()
+    with pytest.raises(RuntimeError, match="no route, hence no handler"):
+        info.handler  # noqa: B018  # the read itself must raise
+    with pytest.raises(AttributeError):
+        info.no_such_attribute  # type: ignore[attr-defined]  # noqa: B018
+    error = MatchInfoError(web.HTTPNotFound())
+    assert error.http_exception.status == 404 and callable(error.handler)
