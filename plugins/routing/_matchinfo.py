@@ -96,8 +96,8 @@ class _RoutelessMatchInfo(UrlMappingMatchInfo):
 
     __slots__ = ()
 
-    @property  # type: ignore[override]
-    def handler(self) -> Handler:
+    @property  # type: ignore[override]  # read-only on purpose: there is no handler
+    def handler(self) -> Handler:  # type: ignore[override]
         """There is none: ``RuntimeError``."""
         raise RuntimeError("this match info has no route, hence no handler")
 
