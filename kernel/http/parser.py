@@ -171,7 +171,9 @@ class RequestParser:
             self._state is _HEAD
             and self._pos >= len(self._buf)
             and type(data) is bytes
-            and data.find(b"\r\n\r\n") == len(data) - 4
+            # Ends like a head. read_common also proves it is only one: its
+            # pattern has no empty line inside (cheaper than a find()).
+            and data.endswith(b"\r\n\r\n")
         ):
             self._buf = data
             try:
@@ -180,7 +182,8 @@ class RequestParser:
                 event = None  # read_any raises it again, as next_event() must
             if event is None:
                 self._pos = 0
-                self._declined = True  # next_event() goes straight to read_any
+                if data.find(b"\r\n\r\n") == len(data) - 4:
+                    self._declined = True  # next_event() goes straight to read_any
                 return None
             self._pos = len(data)
             self._seen = 0

@@ -547,3 +547,31 @@ def test_feed_common_only_while_waiting_for_a_head() -> None:
     assert parser.feed_common(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") is None
     event = parser.next_event()
     assert isinstance(event, Data) and event.data.startswith(b"GET / ")
+
+
+def test_feed_common_leaves_pipelined_heads_to_read_common(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jackfield.http._head import HeadReader
+
+    parser = RequestParser()
+    calls: list[bytes] = []
+    original = HeadReader.read_common
+
+    def counting(self: HeadReader, head: bytes) -> Any:
+        calls.append(head)
+        return original(self, head)
+
+    monkeypatch.setattr(HeadReader, "read_common", counting)
+    first, second = b"GET /a HTTP/1.1\r\nHost: x", b"GET /b HTTP/1.1\r\nHost: x"
+    assert parser.feed_common(first + b"\r\n\r\n" + second + b"\r\n\r\n") is None
+    heads = []
+    for _ in range(2):
+        event = parser.next_event()
+        assert isinstance(event, RequestHead)
+        heads.append(event.target)
+        assert parser.next_event() is END_OF_MESSAGE
+        parser.start_next()
+    assert heads == ["/a", "/b"]
+    # The whole chunk was declined as one head; each head then took the fast path.
+    assert calls[1:] == [first, second]
