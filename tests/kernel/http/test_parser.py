@@ -521,10 +521,11 @@ def test_feed_common_leaves_other_input_to_next_event(data: bytes) -> None:
     assert parser.buffered == plain.buffered
 
 
-def test_feed_common_reads_a_declined_head_once(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def common_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The heads ``HeadReader.read_common`` is called with, in order."""
     from jackfield.http._head import HeadReader
 
-    parser = RequestParser()
     calls: list[bytes] = []
     original = HeadReader.read_common
 
@@ -533,6 +534,12 @@ def test_feed_common_reads_a_declined_head_once(monkeypatch: pytest.MonkeyPatch)
         return original(self, head)
 
     monkeypatch.setattr(HeadReader, "read_common", counting)
+    return calls
+
+
+def test_feed_common_reads_a_declined_head_once(common_calls: list[bytes]) -> None:
+    calls = common_calls
+    parser = RequestParser()
     assert parser.feed_common(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n") is None
     event = parser.next_event()
     assert isinstance(event, RequestHead) and event.content_length == 0
@@ -549,20 +556,9 @@ def test_feed_common_only_while_waiting_for_a_head() -> None:
     assert isinstance(event, Data) and event.data.startswith(b"GET / ")
 
 
-def test_feed_common_leaves_pipelined_heads_to_read_common(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from jackfield.http._head import HeadReader
-
+def test_feed_common_leaves_pipelined_heads_to_read_common(common_calls: list[bytes]) -> None:
+    calls = common_calls
     parser = RequestParser()
-    calls: list[bytes] = []
-    original = HeadReader.read_common
-
-    def counting(self: HeadReader, head: bytes) -> Any:
-        calls.append(head)
-        return original(self, head)
-
-    monkeypatch.setattr(HeadReader, "read_common", counting)
     first, second = b"GET /a HTTP/1.1\r\nHost: x", b"GET /b HTTP/1.1\r\nHost: x"
     assert parser.feed_common(first + b"\r\n\r\n" + second + b"\r\n\r\n") is None
     heads = []
