@@ -215,7 +215,7 @@ class StreamResponse(MutableMapping[str, Any]):
         if self._ctype is not None:
             headers[_CONTENT_TYPE] = self._ctype
             self._ctype = None
-        if self._proto is not None and self._status >= 200 and self._status not in (204, 304):
+        if self._proto is not None and body_allowed(self._status, "GET"):  # sent, with a length
             body = getattr(self, "_body", None)
             headers[_CONTENT_LENGTH] = str(len(body or b""))
         return headers
@@ -711,6 +711,7 @@ class Response(StreamResponse):
 
         The caller has checked that no ``on_response_prepare`` receiver exists.
         """
+        global _last_head
         if self._compression is not None or self._chunked:
             return False
         proto = request._protocol
@@ -748,7 +749,6 @@ class Response(StreamResponse):
                     dated = _date_server_blocks(server)
                 # The last head built, reused while prefix, length and second
                 # stay the same: cheaper than formatting it (bench/, issue 2).
-                global _last_head
                 last = _last_head
                 end = dated[3]
                 if last[0] is start and last[1] == length and last[2] is end:
