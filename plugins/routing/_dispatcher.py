@@ -22,7 +22,7 @@ from jackfield.abc import AbstractMatchInfo, AbstractRouter
 from jackfield.exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
 
 from ._index import DelegateStep, Index, Node, OpaqueStep, RunStep, TableStep
-from ._matchinfo import MatchInfoError, UrlMappingMatchInfo
+from ._matchinfo import MatchInfoError, UrlMappingMatchInfo, matched
 from ._requestpath import BAD_REQUEST, routable_path
 from ._resources import (
     AbstractResource,
@@ -101,7 +101,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
             hit = step.by_method.get(request.method) or step.default
             if hit is not None:
                 # _matched(), inlined; frozen, as resolve_now's results must be.
-                return UrlMappingMatchInfo(hit[1], hit[0], self._apps, True)
+                return matched(hit[1], hit[0], self._apps, True)
         return None
 
     def _match_common_variable(
@@ -184,7 +184,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         return self._error(HTTPNotFound())
 
     def _matched(self, match: dict[str, str], route: ResourceRoute) -> UrlMappingMatchInfo:
-        return UrlMappingMatchInfo(match, route, self._apps)
+        return matched(match, route, self._apps, False)
 
     def _error(self, exc: Any) -> MatchInfoError:
         info = MatchInfoError(exc)

@@ -462,3 +462,35 @@ def test_match_info_without_route_has_no_handler() -> None:
         info.no_such_attribute  # type: ignore[attr-defined]  # noqa: B018
     error = MatchInfoError(web.HTTPNotFound())
     assert error.http_exception.status == 404 and callable(error.handler)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_matched_builds_what_the_class_call_builds(router: UrlDispatcher, frozen: bool) -> None:
+    # matched() skips __init__ (bench/, issue 2): it must leave the same state.
+    from jackfield.plugins.routing._matchinfo import matched
+
+    class OwnRoute(AbstractRoute):  # a third-party route: its handler property counts
+        @property
+        def handler(self) -> Any:
+            return other
+
+        def url_for(self, *args: str, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+    app = web.Application(plugins=["routing"])
+    plain = router.add_get("/about", ok)
+    own = OwnRoute("GET", ok)
+    cases = [(plain, {}, ok), (plain, {"name": "zoe", "id": "7"}, ok), (own, {"a": "b"}, other)]
+    for route, match, handler in cases:
+        fast = matched(match, route, (app,), frozen)
+        slow = UrlMappingMatchInfo(match, route, (app,), frozen)
+        assert type(fast) is UrlMappingMatchInfo
+        assert dict(fast) == dict(slow) == match
+        assert fast.route is slow.route is route and fast.handler is slow.handler is handler
+        assert fast.apps == slow.apps == (app,)
+        if frozen:
+            with pytest.raises(RuntimeError, match="frozen"):
+                fast.add_app(app)
+        else:
+            fast.add_app(app)
+            assert fast.apps == (app, app)
