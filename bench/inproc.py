@@ -10,6 +10,7 @@ to compare two versions of the hot path on a noisy machine.
 
     .venv/bin/python bench/inproc.py --scenario hello
     .venv/bin/python bench/inproc.py --scenario json_user --instructions
+    .venv/bin/python bench/inproc.py --changing-headers  # no repeated header block
 """
 
 from __future__ import annotations
@@ -69,24 +70,25 @@ class _Transport(asyncio.Transport):
         pass
 
 
-def _serve(protocol: Any, request: bytes, count: int, repeat: int) -> float:
+def _serve(protocol: Any, requests: list[bytes], count: int, repeat: int) -> float:
     # flush() after each request: what the end of a loop turn does live, where
     # one turn reads each connection once (its call_soon is shared by them all).
     data_received, flush = protocol.data_received, protocol.flush
-    for _ in range(min(WARMUP, count)):
-        data_received(request)
+    turns = len(requests)
+    for i in range(min(WARMUP, count)):
+        data_received(requests[i % turns])
         flush()
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        for _ in range(count):
-            data_received(request)
+        for i in range(count):
+            data_received(requests[i % turns])
             flush()
         best = min(best, (time.perf_counter() - started) / count)
     return best
 
 
-async def _measure(scenario: str, count: int, repeat: int) -> float:
+async def _measure(scenario: str, count: int, repeat: int, changing: bool) -> float:
     if scenario.startswith("routes"):
         app = build_app(web, "routes", int(scenario[len("routes") :]), "asyncio")
     else:
@@ -100,13 +102,17 @@ async def _measure(scenario: str, count: int, repeat: int) -> float:
     transport = _Transport()
     protocol.connection_made(transport)
     await asyncio.sleep(0)  # let the connection's task park
-    request = b"GET " + TARGETS[scenario] + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+    line = b"GET " + TARGETS[scenario] + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+    # changing: two heads in turn whose field sections differ, so no request
+    # repeats the one before it, as for a browser (see HeadReader.read_common).
+    turns = (b"X-Turn: 1\r\n", b"X-Turn: 2\r\n") if changing else (b"",)
+    requests = [line + turn + b"\r\n" for turn in turns]
     loop = asyncio.get_running_loop()
     done: asyncio.Future[float] = loop.create_future()
 
     def run() -> None:  # outside any task, as a transport's callback is
         try:
-            done.set_result(_serve(protocol, request, count, repeat))
+            done.set_result(_serve(protocol, requests, count, repeat))
         except BaseException as exc:
             done.set_exception(exc)
 
@@ -118,9 +124,11 @@ async def _measure(scenario: str, count: int, repeat: int) -> float:
     return best
 
 
-def _instructions(scenario: str) -> int:
+def _instructions(scenario: str, changing: bool) -> int:
     """Instructions per request: two callgrind runs, 500 and 2500 requests."""
     me = [sys.executable, __file__, "--scenario", scenario, "--repeat", "1"]
+    if changing:
+        me.append("--changing-headers")
     subprocess.run([*me, "--count", "10"], check=True, capture_output=True)  # fresh .pyc
     totals = []
     for count in (500, 2500):
@@ -152,12 +160,19 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000, help="requests per repeat")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    parser.add_argument(
+        "--changing-headers",
+        action="store_true",
+        help="no head repeats the previous one's header fields",
+    )
     args = parser.parse_args()
+    name = args.scenario + (" (changing headers)" if args.changing_headers else "")
     if args.instructions:
-        print(f"{args.scenario}: {_instructions(args.scenario):,} instructions/request")
+        count = _instructions(args.scenario, args.changing_headers)
+        print(f"{name}: {count:,} instructions/request")
         return
-    best = asyncio.run(_measure(args.scenario, args.count, args.repeat))
-    print(f"{args.scenario}: {best * 1e6:.2f} us/request in process")
+    best = asyncio.run(_measure(args.scenario, args.count, args.repeat, args.changing_headers))
+    print(f"{name}: {best * 1e6:.2f} us/request in process")
 
 
 if __name__ == "__main__":

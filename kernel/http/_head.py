@@ -4,6 +4,9 @@
 request line and the whole field section are each checked by one compiled
 pattern; names and values are decoded as latin-1 into a ``CIMultiDict``; the
 few fields that decide framing and persistence are then looked up by name.
+A head whose field section is byte for byte the one of the last head it
+accepted (a keep-alive client repeating its headers) reuses that head's
+read-only headers, and only its request line is checked.
 A head it declines (a body, an upgrade, any defect) goes to ``read_any``,
 which decides exactly; the parser calls the two in that order.
 
@@ -72,6 +75,9 @@ _COMMON_HEAD: Final = re.compile(
     + _FIELD_LINE.decode("latin-1")
     + ")+"
 )
+# The request line alone, as _COMMON_HEAD has it, for a head whose field
+# section repeats the previous one (bytes, matched in place). Groups as above.
+_COMMON_LINE: Final = re.compile(rb"(?!CONNECT )(" + _TOKEN + rb") (/[\x21-\x7e]*) HTTP/1\.([01])")
 _METHOD_NAMES: Final = {
     m: m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")
 }
@@ -84,7 +90,17 @@ _METHODS: Final = {
 class HeadReader:
     """Reads request heads under one set of ``Limits``; keeps the last valid Host."""
 
-    __slots__ = ("_host", "_max_count", "_max_field", "_max_head", "_max_line")
+    __slots__ = (
+        "_fields",
+        "_fields_headers",
+        "_fields_keep_alive",
+        "_fields_version",
+        "_host",
+        "_max_count",
+        "_max_field",
+        "_max_head",
+        "_max_line",
+    )
 
     def __init__(self, limits: Limits) -> None:
         self._max_line = limits.max_request_line
@@ -92,6 +108,13 @@ class HeadReader:
         self._max_head = limits.max_headers_size
         self._max_count = limits.max_header_count
         self._host: str | None = None
+        # The field section of the last head read_common accepted, and what it
+        # gave: a keep-alive client usually sends the same one again.
+        # Until a head is accepted, no version is ``_fields_version``.
+        self._fields = b""
+        self._fields_headers: CIMultiDictProxy[str] | None = None
+        self._fields_version: tuple[int, int] | None = None
+        self._fields_keep_alive = False
 
     def read_common(self, head: bytes) -> RequestHead | None:
         """The hot path: origin-form target, HTTP/1.0 or 1.1, no framing headers.
@@ -102,6 +125,37 @@ class HeadReader:
         """
         if len(head) + 4 > self._max_head:
             return None
+        fields = self._fields
+        if head.endswith(fields):
+            # The same field section as the last accepted head: the same bytes
+            # under the same limits and version pass the same checks and decode
+            # to the same (read-only) headers, so only the request line is
+            # left to check. Saves most of this method for a client that
+            # repeats its headers, as API clients and load generators do.
+            line_end = len(head) - len(fields) - 2
+            if line_end <= self._max_line and head.startswith(b"\r\n", line_end):
+                # The line's pattern has no CR or LF: this CRLF is the first one.
+                line = _COMMON_LINE.fullmatch(head, 0, line_end)
+                if line is not None:
+                    method_b, target_b, minor_b = line.groups()
+                    version = _V11 if minor_b == b"1" else _V10
+                    if version is self._fields_version:
+                        method = _METHODS.get(method_b) or method_b.decode("latin-1")
+                        return _new_head(
+                            RequestHead,
+                            (
+                                method,
+                                target_b.decode("latin-1"),
+                                version,
+                                self._fields_headers,
+                                fields,
+                                self._fields_keep_alive,
+                                False,
+                                None,
+                                False,
+                                None,
+                            ),
+                        )
         text = head.decode("latin-1")
         m = _COMMON_HEAD.fullmatch(text)
         if m is None:
@@ -146,6 +200,10 @@ class HeadReader:
                 keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
         else:
             keep_alive = version is _V11
+        proxy = self._fields_headers = CIMultiDictProxy(headers)
+        fields = self._fields = head[fields_at:]
+        self._fields_version = version
+        self._fields_keep_alive = keep_alive
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python
         # function, which costs as much again (bench/, issue 2).
         return _new_head(
@@ -154,8 +212,8 @@ class HeadReader:
                 _METHOD_NAMES.get(method, method),
                 target,
                 version,
-                CIMultiDictProxy(headers),
-                head[fields_at:],
+                proxy,
+                fields,
                 keep_alive,
                 False,
                 None,

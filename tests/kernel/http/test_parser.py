@@ -18,6 +18,8 @@ from jackfield.http import (
     RequestParser,
 )
 
+from .conftest import Rejected, run
+
 Parse = Any  # the conftest fixture: parse(data, limits=None) -> list of events
 
 
@@ -571,3 +573,91 @@ def test_feed_common_leaves_pipelined_heads_to_read_common(common_calls: list[by
     assert heads == ["/a", "/b"]
     # The whole chunk was declined as one head; each head then took the fast path.
     assert calls[1:] == [first, second]
+
+
+def _events_after(warm_up: bytes, data: bytes, limits: Limits) -> list[Any]:
+    """Events of ``data`` fed with ``feed_common`` to a parser that first read ``warm_up``."""
+    parser = RequestParser(limits)
+    if warm_up:
+        assert parser.feed_common(warm_up) is not None, "the warm-up head must be common"
+    events: list[Any] = []
+    head = parser.feed_common(data)
+    if head is not None:
+        events += [head, END_OF_MESSAGE]
+    while True:
+        try:
+            event = parser.next_event()
+        except ProtocolError as exc:
+            return [*events, Rejected(exc.status)]
+        if event is NEED_DATA:
+            return events
+        events.append(event)
+        if event is END_OF_MESSAGE:
+            parser.start_next()
+
+
+_SAME_FIELDS = b"\r\nHost: x\r\nAccept: */*\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("warm_up", "data"),
+    [
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"DELETE /b?q=1 HTTP/1.1" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /a HTTP/1.0" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.0" + _SAME_FIELDS, b"GET /a HTTP/1.1" + _SAME_FIELDS),
+        (b"GET / HTTP/1.0\r\nX: y\r\n\r\n", b"GET / HTTP/1.1\r\nX: y\r\n\r\n"),  # no Host
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"G@T /a HTTP/1.1" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /" + b"a" * 80 + b" HTTP/1.1" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"CONNECT /a HTTP/1.1" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET http://x/a HTTP/1.1" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /a HTTP/1.7" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /a HTTP/2.0" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /a  HTTP/1.1" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"POST / HTTP/1.1\r\nContent-Length: 0" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /a HTTP/1.1\r\nHost: y" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"GET /a HTTP/1.1\r\n" + _SAME_FIELDS),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, (b"GET /b HTTP/1.1" + _SAME_FIELDS) * 2),
+        (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"\r\n\r\nGET /b HTTP/1.1" + _SAME_FIELDS),
+        (b"", b"GET / HTTP/1.1\r\n\r\n\r\n\r\n"),
+    ],
+    ids=[
+        "other-line",
+        "to-1.0",
+        "to-1.1",
+        "to-1.1-without-host",
+        "bad-method",
+        "long-line",
+        "connect",
+        "absolute-form",
+        "higher-minor",
+        "other-major",
+        "two-spaces",
+        "body-before-the-same-fields",
+        "second-host-before-the-same-fields",
+        "empty-line-before-the-same-fields",
+        "pipelined",
+        "empty-lines-first",
+        "empty-head-first",
+    ],
+)
+def test_a_repeated_field_section_reads_as_on_a_fresh_parser(warm_up: bytes, data: bytes) -> None:
+    # read_common reuses the last accepted field section's headers when the
+    # next head ends with the same bytes: that must never change an outcome.
+    limits = Limits(max_request_line=60)
+    fresh = _events_after(b"", data, limits)
+    assert _events_after(warm_up, data, limits) == fresh
+    # Byte by byte, feed() meets each head alone: the reference for both.
+    bytewise, _ = run([data[i : i + 1] for i in range(len(data))], limits)
+    assert fresh == bytewise
+    assert fresh, "every case gives a head or an error"
+
+
+def test_a_repeated_field_section_shares_its_read_only_headers() -> None:
+    parser = RequestParser()
+    first = parser.feed_common(b"GET /a HTTP/1.1" + _SAME_FIELDS)
+    second = parser.feed_common(b"PUT /b?x=%20 HTTP/1.1" + _SAME_FIELDS)
+    assert first is not None and second is not None
+    assert (second.method, second.target, second.version) == ("PUT", "/b?x=%20", (1, 1))
+    assert second.headers is first.headers and second.raw_fields == first.raw_fields
+    assert second.raw_headers == ((b"Host", b"x"), (b"Accept", b"*/*"))
+    assert isinstance(second.headers, CIMultiDictProxy) and second.keep_alive
