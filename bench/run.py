@@ -42,6 +42,7 @@ class Scenario:
     app_args: tuple[str, ...]
     raw_args: tuple[str, ...] | None  # None: no raw ceiling (it cannot route)
     check: Callable[[bytes], bool]
+    script: Path | None = None  # a wrk Lua script shaping each request
 
 
 def _is_user_json(body: bytes) -> bool:
@@ -53,6 +54,15 @@ def _is_user_json(body: bytes) -> bool:
 
 SCENARIOS: dict[str, Scenario] = {
     "hello": Scenario("hello", "/", ("--scenario", "hello"), (), lambda b: b == b"Hello, world"),
+    # GET / again, but no head repeats the previous one's header fields.
+    "hello_changing": Scenario(
+        "hello_changing",
+        "/",
+        ("--scenario", "hello"),
+        (),
+        lambda b: b == b"Hello, world",
+        Path(__file__).resolve().parent / "changing_headers.lua",
+    ),
     "json_user": Scenario(
         "json_user", "/users/alice", ("--scenario", "json_user"), ("--json",), _is_user_json
     ),
@@ -230,7 +240,7 @@ def parse_wrk(output: str) -> tuple[float, float, float, str]:
     )
 
 
-def run_wrk(settings: Settings, url: str, duration: int) -> str:
+def run_wrk(settings: Settings, url: str, duration: int, script: Path | None = None) -> str:
     """Return wrk's output after driving ``url`` for ``duration`` seconds."""
     argv = [
         *settings.client_pin,
@@ -239,6 +249,7 @@ def run_wrk(settings: Settings, url: str, duration: int) -> str:
         f"-c{settings.connections}",
         f"-d{duration}s",
         "--latency",
+        *(("-s", str(script)) if script is not None else ()),
         url,
     ]
     try:
@@ -270,9 +281,9 @@ def measure(settings: Settings, scenario: Scenario, contender: str, loop: str) -
         with server(argv, port) as (pid, stderr):
             check_answer(port, scenario)
             if settings.warmup:
-                run_wrk(settings, url, settings.warmup)
+                run_wrk(settings, url, settings.warmup, scenario.script)
             cpu_before, started = cpu_seconds(pid), time.monotonic()
-            output = run_wrk(settings, url, settings.duration)
+            output = run_wrk(settings, url, settings.duration, scenario.script)
             cpu_after, elapsed = cpu_seconds(pid), time.monotonic() - started
             result.rps, result.avg_ms, result.p99_ms, result.note = parse_wrk(output)
             served = _REQUESTS.search(output)
