@@ -641,3 +641,42 @@ async def test_write_soon_keeps_the_order_of_calls() -> None:
     protocol.close_when_idle()  # closing sends what is held first
     assert written[-1] == b"e"
     protocol.connection_lost(None)
+
+
+async def test_repeated_header_sections_on_one_connection(
+    serve: Any, tiny_app: Application
+) -> None:
+    # The parser reuses the headers of a repeated field section (docs/http.md):
+    # each request must still see its own line and the right keep-alive.
+    seen: list[tuple[str, str, str, Any]] = []
+
+    async def echo(request: Request) -> Response:
+        seen.append((request.method, request.path_qs, request.headers["X-Token"], request.headers))
+        return Response(text=f"{request.method} {request.path_qs}")
+
+    tiny_app.router.add("GET", "/a", echo)
+    tiny_app.router.add("DELETE", "/b", echo)
+    port = await serve(tiny_app)
+    fields = "Host: t\r\nX-Token: 7\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for line in ("GET /a HTTP/1.1", "DELETE /b?x=1 HTTP/1.1", "GET /a HTTP/1.0"):
+        writer.write(f"{line}\r\n{fields}".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        body = await reader.readexactly(int(re.search(rb"Content-Length: (\d+)", head)[1]))
+        assert body == line.rsplit(" ", 1)[0].encode()
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # HTTP/1.0: closed after it
+    writer.close()
+    assert [s[:3] for s in seen] == [
+        ("GET", "/a", "7"),
+        ("DELETE", "/b?x=1", "7"),
+        ("GET", "/a", "7"),
+    ]
+    assert seen[0][3] is seen[1][3]  # one decoded section, shared read-only
+    # A section first accepted under HTTP/1.0 without Host is still checked under 1.1.
+    raw = await exchange(
+        port,
+        b"GET /a HTTP/1.0\r\nX-Token: 7\r\nConnection: keep-alive\r\n\r\n"
+        b"GET /a HTTP/1.1\r\nX-Token: 7\r\nConnection: keep-alive\r\n\r\n",
+    )
+    assert statuses(raw) == [200, 400]
