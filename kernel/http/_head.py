@@ -78,6 +78,9 @@ _COMMON_HEAD: Final = re.compile(
 # The request line alone, as _COMMON_HEAD has it, for a head whose field
 # section repeats the previous one (bytes, matched in place). Groups as above.
 _COMMON_LINE: Final = re.compile(rb"(?!CONNECT )(" + _TOKEN + rb") (/[\x21-\x7e]*) HTTP/1\.([01])")
+# Larger field sections are not remembered: an idle connection would keep
+# their decoded headers alive (up to max_headers_size) for a rare gain.
+_MAX_REMEMBERED: Final = 8192
 _METHOD_NAMES: Final = {
     m: m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")
 }
@@ -200,10 +203,11 @@ class HeadReader:
                 keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
         else:
             keep_alive = version is _V11
-        proxy = self._fields_headers = CIMultiDictProxy(headers)
-        fields = self._fields = head[fields_at:]
-        self._fields_version = version
-        self._fields_keep_alive = keep_alive
+        proxy = CIMultiDictProxy(headers)
+        fields = head[fields_at:]
+        if len(fields) <= _MAX_REMEMBERED:
+            self._fields, self._fields_headers = fields, proxy
+            self._fields_version, self._fields_keep_alive = version, keep_alive
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python
         # function, which costs as much again (bench/, issue 2).
         return _new_head(

@@ -661,3 +661,13 @@ def test_a_repeated_field_section_shares_its_read_only_headers() -> None:
     assert second.headers is first.headers and second.raw_fields == first.raw_fields
     assert second.raw_headers == ((b"Host", b"x"), (b"Accept", b"*/*"))
     assert isinstance(second.headers, CIMultiDictProxy) and second.keep_alive
+
+
+def test_a_large_field_section_is_not_remembered() -> None:
+    # An idle connection would keep it decoded (see _MAX_REMEMBERED): each is read anew.
+    parser = RequestParser()
+    big = b"\r\nHost: x" + b"".join(b"\r\nCookie: " + b"c" * 3000 for _ in range(3)) + b"\r\n\r\n"
+    first = parser.feed_common(b"GET /a HTTP/1.1" + big)
+    second = parser.feed_common(b"GET /b HTTP/1.1" + big)
+    assert first is not None and second is not None and second.target == "/b"
+    assert second.headers == first.headers and second.headers is not first.headers
