@@ -49,7 +49,6 @@ from ._grammar import (
 )
 from .events import Limits, ProtocolError, RequestHead
 
-_TOKEN_TEXT: Final = _TOKEN.decode("latin-1")
 # Field names as istr: a case-insensitive lookup then needs no lower-casing (hot path).
 _CONTENT_LENGTH: Final = istr("content-length")
 _TRANSFER_ENCODING: Final = istr("transfer-encoding")
@@ -65,19 +64,16 @@ __all__ = ["HeadReader"]
 _V10: Final = (1, 0)
 _V11: Final = (1, 1)
 _VERSIONS: Final = {b"1.1": _V11, b"1.0": _V10}
-# The hot path's whole head in one pattern: a request line with an origin-form
-# target and HTTP/1.0 or 1.1 (not CONNECT, whose target is authority-form), then
-# one or more field lines. Groups: method, target, minor version.
+# The hot path's request line: an origin-form target and HTTP/1.0 or 1.1 (not
+# CONNECT, whose target is authority-form). Groups: method, target, minor version.
+_COMMON_LINE_PATTERN: Final = rb"(?!CONNECT )(" + _TOKEN + rb") (/[\x21-\x7e]*) HTTP/1\.([01])"
+# The whole head in one pattern: that line, then one or more field lines.
 _COMMON_HEAD: Final = re.compile(
-    "(?!CONNECT )("
-    + _TOKEN_TEXT
-    + r") (/[\x21-\x7e]*) HTTP/1\.([01])(?:\r\n"
-    + _FIELD_LINE.decode("latin-1")
-    + ")+"
+    (_COMMON_LINE_PATTERN + rb"(?:\r\n" + _FIELD_LINE + rb")+").decode("latin-1")
 )
-# The request line alone, as _COMMON_HEAD has it, for a head whose field
-# section repeats the previous one (bytes, matched in place). Groups as above.
-_COMMON_LINE: Final = re.compile(rb"(?!CONNECT )(" + _TOKEN + rb") (/[\x21-\x7e]*) HTTP/1\.([01])")
+# The line alone, for a head whose field section repeats the last one (bytes,
+# matched in place).
+_COMMON_LINE: Final = re.compile(_COMMON_LINE_PATTERN)
 # Larger field sections are not remembered: an idle connection would keep
 # their decoded headers alive (up to max_headers_size) for a rare gain.
 _MAX_REMEMBERED: Final = 8192
