@@ -60,10 +60,17 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _PAUSE_BODY = 1
 _PAUSE_PIPELINE = 2
 _PAUSE_STOP = 4
+_PAUSE_WRITE = 8  # the transport's write buffer is over its high-water mark
+# While either holds, no further request is parsed or served on the connection:
+# a client that does not read its answers must not make the server buffer more.
+_STALL = _PAUSE_PIPELINE | _PAUSE_WRITE
 _BODY_BUFFER = 2**16
 _COROUTINE = types.CoroutineType
 # Responses held for the end of the loop turn, per connection, before they go out at once.
 _MAX_HELD = 32
+# A response at least this big goes to the transport at once, so its back-pressure
+# (pause_writing) is seen before the next pipelined request is served (issue 19).
+_HOLD_BYTES = 2**16
 
 
 class RawReceiver(Protocol):
@@ -138,6 +145,7 @@ class HttpProtocol(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._error: ProtocolError | None = None
         self._paused = 0
+        self._stalled = False  # parsing stopped at a message boundary (see _STALL)
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._upgraded: RawReceiver | None = None
@@ -200,7 +208,9 @@ class HttpProtocol(asyncio.Protocol):
         head = parser.feed_common(data)
         if head is None:
             self._pump()
-        elif self._parked and not self._busy and not self._queue and _FAST_PATH:
+        elif (
+            self._parked and not self._busy and not self._queue and not self._paused and _FAST_PATH
+        ):
             # _on_head's fast branch, inlined: a common head has no body and no upgrade.
             self._head_since = None
             if self._serve_now(head, True) is None:  # fed from inside another task: queue it
@@ -250,6 +260,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._write_paused = True
+        self._pause(_PAUSE_WRITE)
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -258,12 +269,25 @@ class HttpProtocol(asyncio.Protocol):
             self._drain_waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        self._resume(_PAUSE_WRITE)
+        if self._stalled:
+            # Not from inside the transport's write callback: parse on the next turn.
+            self.loop.call_soon(self._unstall)
+
+    def _unstall(self) -> None:
+        """Parse what arrived while the connection was stalled (see ``_STALL``)."""
+        if self._stalled and not self._paused & _STALL and self._upgraded is None:
+            self._stalled = False
+            self._pump()
 
     # -- parsing
     def _pump(self) -> None:
         parser = self._parser
         queue = self._queue
         while not self._hold_parser:
+            if self._paused & _STALL and self._body is None and parser.at_message_start:
+                self._stalled = True  # _unstall() goes on from here
+                return
             try:
                 event = parser.next_event()
             except ProtocolError as exc:
@@ -309,6 +333,7 @@ class HttpProtocol(asyncio.Protocol):
             self._parked
             and not self._busy
             and not queue
+            and not self._paused
             and not head.content_length  # head.has_body, without the call
             and not head.chunked
             and not head.upgrade
@@ -429,8 +454,8 @@ class HttpProtocol(asyncio.Protocol):
                 flusher._loop.call_soon(flusher._run)
             pending.append(self)
         held.append(data)
-        if len(held) >= _MAX_HELD:
-            self.flush()  # many pipelined answers: let the transport's back-pressure see them
+        if len(held) >= _MAX_HELD or len(data) >= _HOLD_BYTES:
+            self.flush()  # let the transport's back-pressure see them now
 
     def flush(self) -> None:
         """Hand what ``write_soon()`` holds to the transport now, in one write."""
@@ -521,6 +546,21 @@ class HttpProtocol(asyncio.Protocol):
             transport.abort()  # close() would wait for a client that may never read
         self._wake()
 
+    def _close_for_timeout(self) -> None:
+        """Close a connection whose time is up, even if its peer stopped reading.
+
+        ``transport.close()`` waits until the write buffer drains, which a peer
+        that never reads never lets happen: the connection and its buffer would
+        stay forever (issue 19). With nothing left to send it closes cleanly (FIN).
+        """
+        self.flush()
+        transport = self.transport
+        if transport is not None and transport.get_write_buffer_size():
+            log.debug("%s did not read its last response in time: aborting", self.remote)
+            self.abort()
+        else:
+            self._close_transport()
+
     def _close_transport(self) -> None:
         self.flush()
         transport = self.transport
@@ -544,7 +584,7 @@ class HttpProtocol(asyncio.Protocol):
             left = self._idle_since + server.keepalive_timeout - now
             if left <= 0:
                 log.debug("closing idle keep-alive connection from %s", self.remote)
-                self._close_transport()
+                self._close_for_timeout()
                 return
             deadlines.append(left)
         if self._head_since is not None:
@@ -599,9 +639,17 @@ class HttpProtocol(asyncio.Protocol):
                     if not self._finish(request, response, started):
                         return
                     continue
+                if self._write_paused:
+                    # The client is not reading its answers: serve no more until it does.
+                    self.flush()
+                    try:
+                        await self.drain()
+                    except ConnectionError:
+                        return
                 head, stream = queue.popleft()
                 if self._paused & _PAUSE_PIPELINE and len(queue) <= server.max_pipelined:
                     self._resume(_PAUSE_PIPELINE)
+                    self._unstall()
                 self._begin(head)
                 request = Request(head, stream, self, app, self._task)
                 started = loop.time() if server.access_logger is not None else 0.0

@@ -246,6 +246,11 @@ class RequestParser:
         return bytes(self._buf[self._pos :])
 
     @property
+    def at_message_start(self) -> bool:
+        """True while waiting for a request head (not inside a body or its end)."""
+        return self._state is _HEAD
+
+    @property
     def buffered(self) -> int:
         """How many bytes are fed but not parsed yet."""
         return len(self._buf) - self._pos
