@@ -1,7 +1,8 @@
 """The request path routes are matched against, and the paths that are refused.
 
 Runs once per request, at the root router, before any lookup. A path with no
-``%`` and no ``/.`` is used as it is (the common case costs two ``in`` tests);
+``%``, no ``/.`` and no backslash is used as it is (the common case costs
+three ``in`` tests);
 otherwise it is brought to the normal form registered paths use (see
 ``_pattern``) and checked:
 
@@ -9,7 +10,11 @@ otherwise it is brought to the normal form registered paths use (see
   that do not decode as UTF-8 (``%ff``) -> 400 Bad Request;
 * a ``.`` or ``..`` segment, written plainly or escaped (``%2e%2e``) -> 404:
   clients resolve dot segments before sending (RFC 3986 §5.2.4), so such a
-  path names no route, and no handler ever sees one.
+  path names no route, and no handler ever sees one. Segments are cut at
+  slashes and backslashes of the *decoded* path, so ``..%2Fsecret`` and
+  ``%2e%2e%5Cx`` count too: a handler decoding a ``{tail:.*}`` variable would
+  otherwise get ``../secret`` (issue 19), and Windows file APIs take a
+  backslash for a slash.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ BAD_REQUEST = 400
 NOT_FOUND = 404
 
 _ANY_ESCAPE = re.compile(r"%(?:[0-9A-Fa-f]{2})?")
+_DOT_SEGMENT = re.compile(r"(?:^|[/\\])\.\.?(?:[/\\]|$)")
 
 
 class _InvalidEscapeError(Exception):
@@ -49,11 +55,11 @@ def routable_path(raw_path: str) -> str | int:
         if "%00" in path:
             return BAD_REQUEST
         try:
-            unquote_to_bytes(path).decode("utf-8")
+            decoded = unquote_to_bytes(path).decode("utf-8")
         except UnicodeDecodeError:
             return BAD_REQUEST
-    if "/." in path:
-        for segment in path.split("/"):
-            if segment in (".", ".."):
-                return NOT_FOUND
+        if _DOT_SEGMENT.search(decoded):
+            return NOT_FOUND
+    elif ("/." in path or "\\" in path) and _DOT_SEGMENT.search(path):
+        return NOT_FOUND
     return path

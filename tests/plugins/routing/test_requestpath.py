@@ -27,6 +27,12 @@ BAD_PATHS = [
     ("//files/x", 404),
     ("*", 404),
     ("/files/" + "a/" * 32768, 404),
+    ("/files/..%2Fetc%2Fpasswd", 404),
+    ("/files/..%2fsecret", 404),
+    ("/files/%2e%2e%5cx", 404),
+    ("/files/x%5C..%5Cy", 404),
+    ("/files/..\\x", 404),
+    ("/files/x\\.", 404),
 ]
 
 
@@ -61,6 +67,12 @@ def guarded(router: UrlDispatcher) -> UrlDispatcher:
         "leading-double-slash",
         "asterisk-form",
         "64k-of-segments",
+        "dot-dot-then-escaped-slash",
+        "dot-dot-then-lowercase-escaped-slash",
+        "escaped-dot-dot-escaped-backslash",
+        "dot-dot-between-escaped-backslashes",
+        "dot-dot-then-backslash",
+        "backslash-then-dot",
     ],
 )
 async def test_bad_path_gets_4xx_not_a_handler(
@@ -74,8 +86,10 @@ async def test_bad_path_gets_4xx_not_a_handler(
 async def test_escaped_slash_stays_inside_a_variable(
     guarded: UrlDispatcher, resolve: Resolve
 ) -> None:
-    info = await resolve("GET", "/files/..%2Fetc%2Fpasswd")
-    assert dict(info) == {"name": "../etc/passwd"}  # one segment, never a path traversal
+    info = await resolve("GET", "/files/etc%2Fpasswd")
+    assert dict(info) == {"name": "etc/passwd"}  # one segment, never a path traversal
+    info = await resolve("GET", "/files/a%5Cb..c")
+    assert dict(info) == {"name": "a\\b..c"}  # no dot segment: allowed
 
 
 async def test_dots_inside_a_segment_are_fine(guarded: UrlDispatcher, resolve: Resolve) -> None:
