@@ -2,10 +2,12 @@
 
 ``serialize_head`` builds the status line and the field lines as one string
 and encodes it once. Response splitting is impossible by construction: every
-field name must be a token and no value may hold CR, LF or NUL. To keep that
-cheap, names already seen valid are remembered (a bounded set) and values are
-checked with one count of CR and LF over the whole head: there must be exactly
-one of each per line we wrote. Only when that fails do we look for the culprit.
+field name must be a token and no value may hold CR, LF, NUL or another control
+character but HTAB (RFC 9110 §5.5). To keep that cheap, names already seen valid
+are remembered (a bounded set) and values are checked with one count of CR and
+LF over the whole head (there must be exactly one of each per line we wrote)
+and one search for the other controls. Only when that fails do we look for the
+culprit.
 Status lines are cached per (version, status, reason), also bounded.
 """
 
@@ -25,6 +27,8 @@ LAST_CHUNK: Final = b"0\r\n\r\n"
 _MAX_CACHED: Final = 512
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _REASON: Final = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+# RFC 9110 §5.5: field values hold no control character but HTAB (CR and LF are counted).
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NO_BODY_STATUSES: Final = frozenset((204, 304))
 
 _status_lines: dict[tuple[tuple[int, int], int, str | None], str] = {}
@@ -66,8 +70,8 @@ def serialize_head(
     ``reason=None`` uses the standard phrase. ``tail`` is a block of field lines
     the server itself made and already checked (``Date``, ``Server``), each
     ending in CRLF; it goes after ``headers``. Raises ``ValueError`` naming the
-    header for a name that is not a token, a value with CR, LF or NUL, or a value
-    that latin-1 cannot encode.
+    header for a name that is not a token, a value with CR, LF, NUL or another
+    control character but HTAB, or a value that latin-1 cannot encode.
     """
     parts = [status_line(version, status, reason)]
     names = _valid_names
@@ -81,7 +85,7 @@ def serialize_head(
         text = "".join(parts)
     except TypeError:
         raise _explain_bad_value(parts) from None
-    if text.count("\n") != lines or text.count("\r") != lines or "\x00" in text:
+    if text.count("\n") != lines or text.count("\r") != lines or _CONTROL.search(text):
         raise _explain_bad_value(parts)
     if tail:
         text = text[:-2] + tail + "\r\n"
@@ -144,6 +148,12 @@ def _explain_bad_value(parts: list[str]) -> Exception:
                     f"value of header {name!r} contains {label} (response splitting): "
                     f"{value[:60]!r}; remove line breaks and NUL from header values"
                 )
+        control = _CONTROL.search(value)
+        if control is not None:
+            return ValueError(
+                f"value of header {name!r} contains the control character "
+                f"{control.group()!r}: {value[:60]!r}; RFC 9110 §5.5 allows only HTAB"
+            )
         try:
             value.encode("latin-1")
         except UnicodeEncodeError:
