@@ -918,8 +918,18 @@ class HttpProtocol(asyncio.Protocol):
 
         if self._active_response is not None:
             # Headers are out: a second response is impossible, close instead.
-            if isinstance(exc, ConnectionError) and self._lost:
-                log.debug("client left while %s %s was streaming", request.method, request.raw_path)
+            transport = self.transport
+            if isinstance(exc, ConnectionError) and (
+                self._lost or transport is None or transport.is_closing()
+            ):
+                # Writing to a connection that is going away (the client left, or a
+                # WebSocket closed it) is the usual end of a stream, not a bug.
+                log.debug(
+                    "connection ended while %s %s was streaming: %s",
+                    request.method,
+                    request.raw_path,
+                    exc,
+                )
             elif not isinstance(exc, HTTPException):
                 log.exception("error in handler after the response started")
             return None

@@ -113,6 +113,8 @@ class Connection:
         self.done = False
         self.close_code: int | None = None
         self.exception: BaseException | None = None
+        # A protocol violation held back until the messages before it are read.
+        self._failure: WebSocketError | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._done_waiter: asyncio.Future[None] | None = None
         self._buffered = 0
@@ -131,8 +133,8 @@ class Connection:
     # -- RawReceiver: called by the kernel's protocol
     def data_received(self, data: bytes) -> None:
         """Parse ``data``; queue messages, answer control frames, fail on violations."""
-        if self.peer_closed or self.done:
-            return  # RFC 6455 §5.5.1: nothing after a close frame counts
+        if self.peer_closed or self.done or self._failure is not None:
+            return  # RFC 6455 §5.5.1: nothing after a close frame (or a violation) counts
         self._heard = True
         queue = self.queue
         before = len(queue)
@@ -224,9 +226,12 @@ class Connection:
         self._waiter = None
 
     def consumed(self, msg: WSMessage) -> None:
-        """The reader took a message other than TEXT or BINARY: answer a deferred close."""
+        """The reader took a message other than TEXT or BINARY: a deferred close or failure."""
         if msg.type is _CLOSE and self._autoclose and not self.close_sent:
             self.send_close(None if msg.data == _NO_STATUS else msg.data)
+        elif msg.type is _ERROR and self._failure is not None:
+            exc, self._failure = self._failure, None
+            self._fail_now(exc, queue_error=False)
 
     def _pause(self) -> None:
         transport = self._protocol.transport
@@ -330,14 +335,30 @@ class Connection:
         self._wake()
 
     def _fail(self, exc: WebSocketError) -> None:
-        """Fail the WebSocket connection (RFC 6455 §7.1.7): close frame, then close TCP."""
+        """Fail the WebSocket connection (RFC 6455 §7.1.7): close frame, then close TCP.
+
+        Messages that arrived whole before the violation and wait unread are
+        delivered first, like those before a peer's close: the ERROR follows
+        them and the connection fails when the reader takes it (``consumed``),
+        so an echo loop can still answer them (issue 19). Later bytes are ignored.
+        """
+        self.exception = exc
+        if self.queue and not self.close_sent:
+            self._failure = exc
+            self.queue.append(WSMessage(_ERROR, exc, None))
+            self._wake()
+            return
+        self._fail_now(exc, queue_error=True)
+
+    def _fail_now(self, exc: WebSocketError, *, queue_error: bool) -> None:
         self.exception = exc
         self.close_code = exc.code
         if not self.close_sent:
             self.close_sent = True
             reason = str(exc).encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
             self.write(OP_CLOSE, close_payload(exc.code, reason), False)
-        self.queue.append(WSMessage(_ERROR, exc, None))
+        if queue_error:
+            self.queue.append(WSMessage(_ERROR, exc, None))
         self._finish()
         self._close_transport(abort=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -94,6 +95,73 @@ async def test_messages_before_a_violation_are_still_delivered(server_for: Any) 
     assert await client.ends()
     assert seen[:2] == [(WSMsgType.TEXT, "first"), (WSMsgType.BINARY, b"second")]
     assert seen[2][0] is WSMsgType.ERROR and len(seen) == 3
+
+
+async def test_echo_loop_answers_the_messages_before_a_violation(
+    server_for: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 19: the good message is answered, then 1002, and nothing logs a traceback."""
+    seen: list[WSMsgType] = []
+
+    async def echo(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:  # the documented echo loop
+            seen.append(msg.type)
+            if msg.type is WSMsgType.TEXT:
+                await ws.send_str(msg.data + "/answer")
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    server = await server_for(app)
+    client = await RawClient.connect(server.port)
+    with caplog.at_level("DEBUG"):
+        client.send(frame(0x1, b"good") + frame(0x1, b"x", mask=False))
+        answer = await client.read_frame()
+        assert answer is not None and (answer.opcode, answer.payload) == (0x1, b"good/answer")
+        assert (await client.read_close()).close_code == 1002
+        assert await client.ends()
+        await asyncio.sleep(0.05)  # let the handler return and the kernel finish
+    assert seen == [WSMsgType.TEXT, WSMsgType.ERROR]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+async def test_sending_on_a_failed_websocket_logs_no_traceback(
+    server_for: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The violation arrives while the handler works: its send fails, logged at debug only."""
+    outcome: dict[str, Any] = {}
+    busy = asyncio.Event()
+
+    async def slow_echo(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                busy.set()
+                while ws.exception() is None:  # working, until the bad frame came
+                    await asyncio.sleep(0)
+                try:
+                    await ws.send_str(msg.data)
+                except ConnectionResetError as exc:
+                    outcome["error"] = exc
+                    raise
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", slow_echo)
+    server = await server_for(app)
+    client = await RawClient.connect(server.port)
+    with caplog.at_level("DEBUG"):
+        client.send(frame(0x1, b"good"))
+        await busy.wait()
+        client.send(frame(0x1, b"x", mask=False))
+        assert (await client.read_close()).close_code == 1002
+        assert await client.ends()
+        await asyncio.sleep(0.05)
+    assert isinstance(outcome.get("error"), ConnectionResetError)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
 
 
 async def test_frames_after_close_are_ignored(echo_server: EchoServer) -> None:
