@@ -10,6 +10,7 @@ exceptions the client must get (400 for malformed input, 413 for a limit).
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from multidict import CIMultiDict
@@ -21,6 +22,7 @@ __all__ = [
     "MultipartError",
     "MultipartLimitError",
     "content_disposition",
+    "decode_text",
     "get_boundary",
     "parse_params",
     "parse_part_headers",
@@ -132,3 +134,25 @@ def _text(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+# A charset name as registries spell them ("utf-8", "ISO_8859-1:1987", "cp1252").
+_CHARSET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
+
+
+def decode_text(data: bytes, charset: str, what: str) -> str:
+    """Decode ``data`` with a charset the client named; 400 if that cannot be done.
+
+    Any failure to look the codec up or apply it is the client's error, never
+    a 500: an unknown or malformed name, a codec that is not a text encoding
+    ("base64"), one that always fails ("undefined"), or bytes it cannot decode
+    (issue 19). ``what`` names the text in the error ("the form body").
+    """
+    well_formed = _CHARSET.fullmatch(charset) is not None
+    try:
+        if not well_formed:
+            raise LookupError("not a charset name")
+        return data.decode(codecs.lookup(charset).name)
+    except (LookupError, ValueError) as exc:  # UnicodeError is a ValueError
+        shown = charset if well_formed else repr(charset[:40])
+        raise MultipartError(f"{what} is not valid {shown} text: {exc}") from None

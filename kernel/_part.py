@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDictProxy
 
 from ._decoding import OUT_CHUNK, content_decoder, transfer_decoder
-from ._mime import MultipartError, MultipartLimitError, content_disposition, parse_params
+from ._mime import (
+    MultipartError,
+    MultipartLimitError,
+    content_disposition,
+    decode_text,
+    parse_params,
+)
 
 if TYPE_CHECKING:
     from .multipart import MultipartReader
@@ -118,11 +124,7 @@ class BodyPartReader:
     async def text(self, *, encoding: str | None = None) -> str:
         """Return the decoded part as text (its charset, else ``encoding``, else utf-8)."""
         data = await self.read(decode=True)
-        charset = encoding or self.get_charset()
-        try:
-            return data.decode(charset)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise MultipartError(f"part {self.name!r} is not valid {charset} text: {exc}") from None
+        return decode_text(data, encoding or self.get_charset(), f"part {self.name!r}")
 
     async def json(self, *, encoding: str | None = None) -> Any:
         """Return the part parsed as JSON (``None`` for an empty part)."""

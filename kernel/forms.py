@@ -27,7 +27,7 @@ import attrs
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from ._decoding import BytesSource, LimitedSource, Readable
-from ._mime import MultipartError, MultipartLimitError
+from ._mime import MultipartError, MultipartLimitError, decode_text
 from .multipart import BodyPartReader, MultipartLimits, MultipartReader, PartDecoder
 
 if TYPE_CHECKING:
@@ -138,11 +138,8 @@ def parse_urlencoded(body: bytes, charset: str, max_fields: int) -> MultiDict[st
     Raises ``MultipartError`` (400) for text that is not ``charset`` and
     ``MultipartLimitError`` (413) past ``max_fields`` pairs (0: no limit).
     """
-    try:
-        text = body.decode(charset)
-        utf8 = charset in _UTF8 or codecs.lookup(charset).name == "utf-8"
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise MultipartError(f"the form body is not valid {charset} text: {exc}") from None
+    text = decode_text(body, charset, "the form body")
+    utf8 = charset in _UTF8 or codecs.lookup(charset).name == "utf-8"
     if not text:
         return MultiDict()
     if utf8 and _query_to_pairs is not None:
@@ -245,10 +242,7 @@ def _field_name(part: BodyPartReader | MultipartReader) -> str:
 
 
 def _as_text(data: bytes, charset: str, name: str) -> str:
-    try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise MultipartError(f"form field {name!r} is not valid {charset} text: {exc}") from None
+    return decode_text(data, charset, f"form field {name!r}")
 
 
 async def _read_value(part: BodyPartReader, budget: _Budget) -> bytes:

@@ -30,7 +30,6 @@ import json
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
-from http.cookies import CookieError, SimpleCookie
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
@@ -38,8 +37,9 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from ._mime import decode_text
 from ._params import parse_params
-from .http import RequestHead, parse_http_date
+from .http import RequestHead, parse_cookies, parse_http_date
 
 if TYPE_CHECKING:
     from ._decoding import Readable
@@ -81,6 +81,14 @@ def _split_target(target: str) -> tuple[str, str]:
                 target = "/" + target
     path, _, query = target.partition("?")
     return path, query
+
+
+def _authority(target: str) -> str:
+    """The authority of an absolute-form target (the parser checked its form)."""
+    rest = target[target.index("://") + 3 :]
+    for sep in "/?":
+        rest = rest.partition(sep)[0]
+    return rest
 
 
 class Request(MutableMapping[str, Any]):
@@ -248,7 +256,15 @@ class Request(MutableMapping[str, Any]):
 
     @property
     def host(self) -> str:
-        """The Host header, or the server's address when there is none."""
+        """The host (and port) the request is for.
+
+        The authority of an absolute-form target (``GET http://a.example/x``)
+        when there is one: RFC 9112 §3.2.2 says it wins over the Host header.
+        Else the Host header, else the server's own address.
+        """
+        target = self._head.target
+        if target[0] != "/" and "://" in target:
+            return _authority(target)
         host = self._head.headers.get("Host")
         if host:
             return host
@@ -279,20 +295,15 @@ class Request(MutableMapping[str, Any]):
 
     @property
     def cookies(self) -> Mapping[str, str]:
-        """Cookies sent by the client (malformed ones are skipped)."""
+        """Cookies sent by the client, by name.
+
+        Read as browsers send them (RFC 6265 §5.4): a malformed pair is skipped
+        without losing the others, and of two cookies with one name the first
+        (the one set for the most specific path) is kept.
+        """
         if self._cookies is None:
             parsed: dict[str, str] = {}
-            for raw in self._head.headers.getall("Cookie", ()):
-                jar: SimpleCookie = SimpleCookie()
-                try:
-                    jar.load(raw)
-                except CookieError:
-                    for part in raw.split(";"):
-                        try:
-                            jar.load(part)
-                        except CookieError:
-                            continue
-                parsed.update((k, m.value) for k, m in jar.items())
+            parse_cookies(self._head.headers.getall("Cookie", ()), parsed)
             self._cookies = MappingProxyType(parsed)
         return self._cookies
 
@@ -505,9 +516,13 @@ class Request(MutableMapping[str, Any]):
         return self._body
 
     async def text(self) -> str:
-        """Read the body and decode it with its charset (utf-8 by default)."""
+        """Read the body and decode it with its charset (utf-8 by default).
+
+        A charset that is unknown, is not a text encoding, or does not fit the
+        bytes raises ``HTTPBadRequest`` (also a ``ValueError``): the client chose it.
+        """
         body = await self.read()
-        return body.decode(self.charset or "utf-8")
+        return decode_text(body, self.charset or "utf-8", "the request body")
 
     async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
         """Read the body and parse it as JSON."""

@@ -1,5 +1,6 @@
 """The sans-IO HTTP/1.1 codec: request parser, response serializer, dates, status phrases."""
 
+from .cookies import parse_cookies
 from .dates import format_http_date, http_date, parse_http_date
 from .events import (
     END_OF_MESSAGE,
@@ -31,6 +32,7 @@ __all__ = [
     "chunk",
     "format_http_date",
     "http_date",
+    "parse_cookies",
     "parse_http_date",
     "reason_phrase",
     "serialize_head",

@@ -52,8 +52,13 @@ input so a client using bare LF gets a 400 instead of waiting for a limit."""
 HEX: Final = re.compile(rb"[0-9A-Fa-f]+")
 
 # RFC 3986 host [":" port], loosely: reg-name (with sub-delims and %-escapes)
-# or a bracketed IP literal. No whitespace, '/', '@', '?', '#' or controls.
-HOST: Final = re.compile(r"(?:\[[0-9A-Za-z:.%_~\-]+\]|[0-9A-Za-z\-._~!$&'()*+,;=%]*)(?::[0-9]*)?")
+# or a bracketed IP literal. No whitespace, '/', '@', '?', '#' or controls. The
+# port, when there is one, is at most 65535: a bigger one would only fail later,
+# in a handler building request.url (issue 19).
+_PORT = r"(?:[0-9]{0,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+HOST: Final = re.compile(
+    r"(?:\[[0-9A-Za-z:.%_~\-]+\]|[0-9A-Za-z\-._~!$&'()*+,;=%]*)(?::" + _PORT + ")?"
+)
 
 # absolute-form (RFC 9112 §3.2.2) as scheme "://" authority, then path or query.
 ABSOLUTE_FORM: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]+)(?:[/?][\x21-\x7e]*)?")
