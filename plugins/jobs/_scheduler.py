@@ -68,7 +68,9 @@ class Scheduler:
         self._limit = limit
         self._pending_limit = pending_limit
         self._close_timeout = close_timeout
-        self._exception_handler = exception_handler or log_exception
+        self._exception_handler = (
+            exception_handler if exception_handler is not None else log_exception
+        )
         self._jobs: set[Job[Any]] = set()
         self._pending: deque[Job[Any]] = deque()
         self._active = 0
