@@ -11,7 +11,7 @@ or to the scheduler's exception handler when nobody does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -91,9 +91,6 @@ class Job(Generic[_T]):
             self._scheduler._report(
                 self, f"job did not stop within {limit} seconds of being cancelled", None
             )
-
-    def __await__(self) -> Generator[Any, None, _T]:
-        return self.wait().__await__()
 
     # -- used by the scheduler
     def _start(self) -> None:

@@ -62,7 +62,8 @@ def setup(
     )
     app.plugins.enable(_hooks, reason="enabled by jobs.setup()")  # raises once frozen
     app[SCHEDULER] = scheduler
-    app.on_startup.append(_reopen)
+    # First: a receiver added earlier may spawn jobs when the app starts again.
+    app.on_startup.insert(0, _reopen)
     # First, so that jobs stop before other receivers (and cleanup_ctx) close what they use.
     app.on_cleanup.insert(0, _close)
     app.add_shutdown_waiter(scheduler.wait_idle)

@@ -43,7 +43,7 @@ async def test_job_runs_and_wait_returns_its_result(reports: Reports) -> None:
     assert await job.wait() == "done"
     assert job.closed and not job.active
     assert len(scheduler) == 0 and scheduler.active_count == 0
-    assert await job == "done"  # a job is awaitable too
+    assert await job.wait() == "done"  # the outcome stays available
     assert reports == []
 
 

@@ -132,3 +132,22 @@ async def test_a_short_shutdown_timeout_leaves_jobs_to_on_cleanup() -> None:
     assert loop.time() - began < 2  # bounded by shutdown_timeout + close_timeout
     assert events == ["cancelled at clean-up"]
     assert app_jobs[0].closed
+
+
+async def test_an_app_started_again_accepts_jobs_again() -> None:
+    app = web.Application()
+    scheduler = jobs.setup(app)
+    results: list[str] = []
+
+    async def spawn_at_start(app: web.Application) -> None:
+        job = await jobs.get_scheduler_from_app(app).spawn(asyncio.sleep(0, result="ran"))
+        results.append(await job.wait())
+
+    app.on_startup.append(spawn_at_start)
+    for _ in range(2):
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        assert not scheduler.closed
+        await runner.cleanup()
+        assert scheduler.closed
+    assert results == ["ran", "ran"]

@@ -237,7 +237,7 @@ async def test_setup_after_start_is_refused() -> None:
         await runner.cleanup()
 
 
-async def test_naming_the_plugin_without_setup_fails_at_start() -> None:
+async def test_hook_app_freeze_refuses_the_plugin_named_without_setup() -> None:
     app = web.Application(plugins=["routing", "jobs"])
     runner = web.AppRunner(app, access_log=None)
     with pytest.raises(RuntimeError, match=r"jobs.setup\(app\) was not called"):

@@ -140,7 +140,7 @@ def test_template_decorator_checks_its_arguments() -> None:
         templates.template("")
 
 
-async def test_setup_after_start_and_naming_without_setup_are_refused(
+async def test_setup_after_start_and_hook_app_freeze_without_setup_are_refused(
     write_templates: WriteTemplates,
 ) -> None:
     app = web.Application()
