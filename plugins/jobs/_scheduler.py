@@ -166,8 +166,13 @@ class Scheduler:
 
         The cancelled jobs get ``close_timeout`` seconds together to end; each
         one still running after that is reported to the exception handler.
+        Dropped jobs are counted in a warning on the ``jackfield.jobs`` logger.
         """
         self._closed = True
+        if self._pending:
+            _log.warning(
+                "closing the scheduler drops %d jobs that never started", len(self._pending)
+            )
         while self._pending:
             self._pending[0]._drop()
         running = [job for job in self._jobs if job.active]

@@ -224,7 +224,9 @@ async def test_closing_a_pending_job_drops_it_unrun() -> None:
     assert ran == []
 
 
-async def test_close_cancels_running_jobs_and_refuses_new_ones(reports: Reports) -> None:
+async def test_close_cancels_running_jobs_and_refuses_new_ones(
+    reports: Reports, caplog: pytest.LogCaptureFixture
+) -> None:
     scheduler = Scheduler(limit=1, exception_handler=reports)
     events: list[str] = []
 
@@ -240,6 +242,7 @@ async def test_close_cancels_running_jobs_and_refuses_new_ones(reports: Reports)
     await asyncio.sleep(0)
     await scheduler.close()
     assert events == ["cancelled"]  # the queued one never started
+    assert "drops 1 jobs that never started" in caplog.text
     assert running.closed and queued.closed and scheduler.closed and len(scheduler) == 0
     assert reports == []
     with pytest.raises(SchedulerClosedError, match="cleaning up"):
