@@ -16,6 +16,7 @@ cached per route.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import (
     AsyncIterator,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .host import PluginHost
     from .request import Request
     from .response import StreamResponse
+    from .server import Server
 
 __all__ = ["AppKey", "Application", "CleanupContext", "middleware"]
 
@@ -174,6 +176,8 @@ class Application(MutableMapping[Any, Any]):
         self._router: AbstractRouter | None = None
         # The router's optional synchronous lookup (AbstractRouter.resolve_now).
         self._resolve_now: Callable[[Request], AbstractMatchInfo | None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._shutdown_waiters: list[Callable[[], Awaitable[object]]] = []
         self._host: PluginHost = PluginHost(self, plugins)
         self._host.compose(self._install_router)
 
@@ -291,6 +295,29 @@ class Application(MutableMapping[Any, Any]):
         return self._cleanup_ctx
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop serving the application, once it has started.
+
+        Set when ``startup()`` runs (``run_app()``, ``AppRunner.setup()``), so
+        ``on_startup`` receivers may call ``app.loop.create_task(...)``; after
+        ``make_handler()`` it is the loop running the server. Raises
+        RuntimeError before that.
+        """
+        loop = self._loop
+        if loop is not None:
+            return loop
+        if self._frozen:  # served through make_handler() without startup()
+            try:
+                return asyncio.get_running_loop()
+            except RuntimeError:
+                pass
+        raise RuntimeError(
+            "app.loop is only known once the application has started: use it in "
+            "on_startup receivers, handlers and later, or call "
+            "asyncio.get_running_loop() in your own coroutine"
+        )
+
+    @property
     def frozen(self) -> bool:
         """True once the application has started serving."""
         return self._frozen
@@ -328,6 +355,47 @@ class Application(MutableMapping[Any, Any]):
         await self.cleanup()
 
     # -- life cycle
+    def make_handler(self, **kwargs: Any) -> Server:
+        """Freeze the app and return a protocol factory for ``loop.create_server()``.
+
+        For the spec's manual procedure; ``run_app()`` and ``AppRunner`` do all of
+        this for you. The keywords are ``AppRunner``'s access-log options
+        (``access_log``, ``access_log_format``, ``access_log_class``) and
+        ``Server``'s. ``on_startup`` is not sent: ``await app.startup()`` first
+        if the app has start-up receivers. Stop with ``await
+        handler.shutdown(timeout)`` between ``app.shutdown()`` and ``app.cleanup()``.
+        """
+        from .server import make_server
+
+        if self._parent is not None:
+            raise RuntimeError(
+                f"{self!r} is a sub-application; call make_handler() on the root application"
+            )
+        server = make_server(self, **kwargs)  # before freezing: a bad keyword changes nothing
+        self.freeze()
+        return server
+
+    def add_shutdown_waiter(self, waiter: Callable[[], Awaitable[object]]) -> None:
+        """Have graceful shutdown wait for ``await waiter()`` as well as for requests.
+
+        Graceful shutdown (``run_app()``, ``AppRunner.cleanup()``, or
+        ``Server.shutdown(timeout)``) lets in-flight requests finish, then awaits
+        the waiters of this application and of its sub-applications together,
+        all within the one shutdown timeout, and sends ``on_cleanup`` after
+        that. A waiter only waits for work to end (the jobs plugin waits for its
+        jobs); when the time runs out it is cancelled and ``on_cleanup`` deals
+        with what is left.
+        """
+        if not callable(waiter):
+            raise TypeError(f"a shutdown waiter must be callable, got {waiter!r}")
+        self._shutdown_waiters.append(waiter)
+
+    async def _wait_shutdown_waiters(self) -> None:
+        waits = [w() for w in self._shutdown_waiters]
+        waits += [sub._wait_shutdown_waiters() for sub in self._subapps]
+        if waits:
+            await asyncio.gather(*waits)
+
     def pre_freeze(self) -> None:
         """Freeze signals and middlewares; plugins check their configuration."""
         if self._pre_frozen:
@@ -363,7 +431,8 @@ class Application(MutableMapping[Any, Any]):
         )
 
     async def startup(self) -> None:
-        """Send ``on_startup`` (sub-applications included)."""
+        """Send ``on_startup`` (sub-applications included); ``app.loop`` is set from here on."""
+        self._loop = asyncio.get_running_loop()
         await self._on_startup.send(self)
 
     async def shutdown(self) -> None:

@@ -8,7 +8,8 @@ for it; ``cleanup()`` shuts down gracefully in the order the spec gives:
 1. every site stops accepting connections;
 2. keep-alive stops (idle connections close) and ``on_shutdown`` is sent;
 3. in-flight requests get up to ``shutdown_timeout`` seconds to finish, then
-   their handlers are cancelled and every connection is closed;
+   their handlers are cancelled and every connection is closed; what is left
+   of that timeout goes to the app's shutdown waiters (``add_shutdown_waiter``);
 4. ``on_cleanup`` is sent and ``cleanup_ctx`` generators are resumed.
 
 ``run_app`` wraps all of that with an event loop of its own, and turns SIGINT

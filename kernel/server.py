@@ -10,8 +10,12 @@ Each accepted connection is an ``HttpProtocol`` (``jackfield.protocol``).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Protocol
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .accesslog import DEFAULT_FORMAT, AccessLogger
 from .http import Limits
 from .protocol import HttpProtocol
 
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
     from .request import Request
     from .response import StreamResponse
 
-__all__ = ["AccessLoggerProtocol", "Server"]
+__all__ = ["AccessLoggerProtocol", "Server", "make_server"]
 
 
 class AccessLoggerProtocol(Protocol):
@@ -82,7 +86,13 @@ class Server:
             conn.close_when_idle()
 
     async def shutdown(self, timeout: float | None = 60.0) -> None:
-        """Let in-flight requests finish within ``timeout``, then close everything."""
+        """Let in-flight requests finish within ``timeout``, then close everything.
+
+        Within the same ``timeout``, it then waits for the work the application
+        registered with ``app.add_shutdown_waiter()`` (jobs, for instance).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         self.pre_shutdown()
         tasks = [t for t in self._tasks if not t.done()]
         if tasks:
@@ -92,3 +102,22 @@ class Server:
         tasks = [t for t in tasks if not t.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=1.0)
+        left = None if deadline is None else max(0.0, deadline - loop.time())
+        with contextlib.suppress(asyncio.TimeoutError):  # on_cleanup deals with the rest
+            await asyncio.wait_for(self.app._wait_shutdown_waiters(), left)
+
+
+def make_server(
+    app: Application,
+    *,
+    access_log: logging.Logger | None = logging.getLogger("jackfield.access"),
+    access_log_format: str = DEFAULT_FORMAT,
+    access_log_class: Callable[[logging.Logger, str], AccessLoggerProtocol] = AccessLogger,
+    **kwargs: Any,
+) -> Server:
+    """Build the ``Server`` for ``app`` with ``AppRunner``'s access-log options.
+
+    What ``Application.make_handler()`` returns (the app is not frozen here).
+    """
+    logger = access_log_class(access_log, access_log_format) if access_log is not None else None
+    return Server(app, access_logger=logger, **kwargs)

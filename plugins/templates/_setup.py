@@ -1,0 +1,80 @@
+"""One Jinja2 environment per application: ``setup`` and ``get_env``.
+
+A sub-application without an environment of its own renders with its
+parent's (looked up through ``request.config_dict``); one that called
+``setup()`` has its own loader, processors and options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jackfield.app import Application
+
+from ._helpers import make_static, url
+from ._jinja import jinja2
+from ._keys import ENV, PROCESSORS, ContextProcessor
+
+__all__ = ["get_env", "setup"]
+
+
+def setup(
+    app: Application,
+    *,
+    loader: jinja2.BaseLoader | None = None,
+    context_processors: Iterable[ContextProcessor] = (),
+    autoescape: bool | Callable[[str | None], bool] = True,
+    enable_async: bool = False,
+    default_helpers: bool = True,
+    **env_kwargs: Any,
+) -> jinja2.Environment:
+    """Create the application's Jinja2 environment, enable the plugin, return the environment.
+
+    ``loader`` finds templates (``jinja2.FileSystemLoader("templates")``...).
+    ``context_processors`` are called with the request at every render, in
+    order; what they return is added to the context (the handler's own
+    values win). ``autoescape`` is on for every template by default (a
+    ``jinja2.select_autoescape(...)`` callable is accepted). With
+    ``enable_async=True`` templates render through Jinja2's async API, so
+    they may call async functions. ``default_helpers`` adds the ``url()`` and
+    ``static()`` globals. Other keywords go to ``jinja2.Environment``.
+    """
+    from . import _hooks
+
+    if ENV in app:
+        raise RuntimeError(
+            "templates.setup() was already called for this application; call it once"
+        )
+    if loader is not None and not isinstance(loader, jinja2.BaseLoader):
+        raise TypeError(
+            "loader must be a jinja2 loader such as jinja2.FileSystemLoader(folder), "
+            f"got {loader!r}"
+        )
+    processors = tuple(context_processors)
+    for processor in processors:
+        if not callable(processor):
+            raise TypeError(
+                f"context processors must be callables taking the request, got {processor!r}"
+            )
+    env = jinja2.Environment(
+        loader=loader, autoescape=autoescape, enable_async=enable_async, **env_kwargs
+    )
+    if default_helpers:
+        env.globals["url"] = url
+        env.globals["static"] = make_static(app)
+    app.plugins.enable(_hooks, reason="enabled by templates.setup()")  # raises once frozen
+    app[ENV] = env
+    app[PROCESSORS] = processors
+    return env
+
+
+def get_env(app: Application) -> jinja2.Environment:
+    """Return the environment ``templates.setup(app)`` created; RuntimeError if none."""
+    try:
+        return app[ENV]
+    except KeyError:
+        raise RuntimeError(
+            "no Jinja2 environment for this application: call "
+            "templates.setup(app, loader=...) before run_app()"
+        ) from None
