@@ -82,6 +82,7 @@ class ServerStorage(AbstractStorage):
         if not callable(key_factory):
             raise TypeError(f"key_factory must be a callable returning a str, got {key_factory!r}")
         self._key_factory = key_factory
+        self._new_id()  # a key_factory making unusable ids fails here, not on a request
         self._index_ttl = math.ceil(max(self._idle_timeout or 0, self._lifetime or 0))
 
     # -- what a store implements
