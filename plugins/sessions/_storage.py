@@ -21,6 +21,7 @@ from __future__ import annotations
 import abc
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from http.cookies import Morsel
@@ -53,6 +54,8 @@ DEFAULT_LIFETIME = 30 * 24 * 3600
 MAX_COOKIE_SIZE = 4096
 # Cookie values longer than this are not even decoded: no storage writes one.
 _MAX_COOKIE_VALUE = 2 * MAX_COOKIE_SIZE
+# RFC 6265 §4.1.1 cookie-octet: what a value may hold without quoting.
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+")
 
 
 def _positive(name: str, value: float | None) -> float | None:
@@ -101,6 +104,9 @@ class AbstractStorage(abc.ABC):
             ) from exc
         if samesite is not None and samesite.lower() not in ("strict", "lax", "none"):
             raise ValueError(f"samesite must be 'Strict', 'Lax', 'None' or None, got {samesite!r}")
+        for label, text in (("domain", domain), ("path", path)):
+            if text is not None and (not text.isprintable() or ";" in text):
+                raise ValueError(f"{label} must be printable and free of ';', got {text!r}")
         if max_age is not None and (isinstance(max_age, bool) or int(max_age) < 0):
             raise ValueError(f"max_age must be a number of seconds >= 0 or None, got {max_age!r}")
         if not callable(encoder) or not callable(decoder):
@@ -113,6 +119,17 @@ class AbstractStorage(abc.ABC):
             "httponly": httponly,
             "samesite": samesite,
         }
+        self._cookie_tail = "".join(
+            f"; {label}={params_value}" if not isinstance(params_value, bool) else f"; {label}"
+            for label, params_value in (
+                ("Domain", domain),
+                ("Path", path),
+                ("Secure", bool(secure)),
+                ("HttpOnly", bool(httponly)),
+                ("SameSite", samesite),
+            )
+            if params_value
+        )
         self._max_age = max_age
         self._encoder = encoder
         self._decoder = decoder
@@ -185,21 +202,27 @@ class AbstractStorage(abc.ABC):
     ) -> None:
         """Set the session cookie to ``value``; an empty ``value`` deletes it.
 
-        Raises ``CookieTooLargeError`` when the cookie would exceed 4096 bytes.
+        Raises ``CookieTooLargeError`` when the cookie would exceed 4096 bytes,
+        ``ValueError`` when ``value`` holds characters a cookie cannot carry.
         """
         params = self._cookie_params
         if not value:
             response.del_cookie(self._cookie_name, domain=params["domain"], path=params["path"])
             return
-        response.set_cookie(self._cookie_name, value, max_age=max_age, **params)
-        size = len(response.cookies[self._cookie_name].OutputString())
-        if size > MAX_COOKIE_SIZE:
-            del response.cookies[self._cookie_name]
+        # The header is written directly: the storages' values need no quoting,
+        # and a Morsel costs more than the rest of the save (bench/sessions.py).
+        if not _COOKIE_VALUE.fullmatch(value):
+            raise ValueError(f"a session cookie value must be cookie-octets, got {value[:40]!r}")
+        ages = f"; Max-Age={int(max_age)}" if max_age is not None else ""
+        header = f"{self._cookie_name}={value}{ages}{self._cookie_tail}"
+        if len(header) > MAX_COOKIE_SIZE:
             raise CookieTooLargeError(
-                f"the session cookie {self._cookie_name!r} would be {size} bytes, over the "
-                f"{MAX_COOKIE_SIZE} bytes browsers keep (RFC 6265 §6.1), so it was not sent. "
-                "Store less in the session, or use a server-side storage such as RedisStorage."
+                f"the session cookie {self._cookie_name!r} would be {len(header)} bytes, over "
+                f"the {MAX_COOKIE_SIZE} bytes browsers keep (RFC 6265 §6.1), so it was not "
+                "sent. Store less in the session, or use a server-side storage such as "
+                "RedisStorage."
             )
+        response.headers.add("Set-Cookie", header)
 
     def needs_saving(self, session: Session, now: float | None = None) -> bool:
         """True when ``session`` changed, retired ids, or its access time is due a touch."""
