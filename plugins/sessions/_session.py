@@ -113,6 +113,14 @@ class Session(MutableMapping[str, Any]):
         self._changed = True
 
     @property
+    def retired_ids(self) -> tuple[str, ...]:
+        """Server-side ids this session replaced (rotation, invalidation, expiry): delete them.
+
+        For storage authors; ``save_session`` deletes their records.
+        """
+        return tuple(self._discard)
+
+    @property
     def empty(self) -> bool:
         """True when the session holds no data."""
         return not self._data

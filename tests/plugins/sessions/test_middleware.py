@@ -41,6 +41,13 @@ def test_the_plugin_is_not_on_by_default() -> None:
     assert not _hooks.plugin_info.default
 
 
+def test_the_entry_point_is_installed_and_names_the_hooks_module() -> None:
+    from jackfield.host import discover
+
+    found = discover()["sessions"]
+    assert found.builtin and found.value == "jackfield.plugins.sessions._hooks"
+
+
 def test_setup_twice_is_an_error() -> None:
     app = web.Application()
     sessions.setup(app, storage())

@@ -71,3 +71,10 @@ def test_max_age_is_per_session() -> None:
     session = loaded()
     session.max_age = 60
     assert session.max_age == 60 and session._changed
+
+
+def test_retired_ids_tell_a_storage_what_to_delete() -> None:
+    session = loaded()
+    assert session.retired_ids == ()
+    session.rotate()
+    assert session.retired_ids == ("a" * 43,)
