@@ -23,9 +23,14 @@ plugin_info = PluginInfo(
 @hookimpl
 def jackfield_configure_app(app: Application) -> None:
     """Install the session middleware (first) and the prepare-time save, if set up."""
-    storage = app.get(STORAGE_KEY)
-    if storage is None:
-        return  # enabled by name: jackfield_app_freeze explains what is missing
+    if STORAGE_KEY in app:
+        install(app)
+    # else: enabled by name; setup() installs later, or jackfield_app_freeze complains
+
+
+def install(app: Application) -> None:
+    """Put the middleware first in ``app.middlewares`` and connect ``save_on_prepare``."""
+    storage = app[STORAGE_KEY]
     middlewares = app.middlewares
     if isinstance(middlewares, tuple):  # frozen: setup() refuses that case earlier
         raise RuntimeError("sessions: the application's middlewares are already frozen")

@@ -91,8 +91,9 @@ async def new_session(request: Request) -> Session:
     """Replace the request's session with a new empty one, and return it (call it at login).
 
     Nothing of the old session is kept; on server-side storages its record is
-    deleted when the response is prepared. The new session is always saved,
-    so the client gets a new cookie even if nothing is stored in it.
+    deleted when the response is prepared. The new session gets a new cookie
+    as soon as it holds data or an identity; left empty, the old cookie is
+    deleted.
     """
     state = _state(request, "new_session")
     storage = state.storage
@@ -183,5 +184,4 @@ def session_middleware(storage: AbstractStorage) -> Callable[..., Awaitable[Stre
             )
         return response
 
-    sessions_middleware.storage = storage  # type: ignore[attr-defined]
     return sessions_middleware

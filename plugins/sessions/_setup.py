@@ -50,7 +50,9 @@ def setup(app: Application, storage: AbstractStorage) -> None:
         )
     app[STORAGE_KEY] = storage
     try:
-        app.plugins.enable(_hooks, reason="enabled by sessions.setup()")
+        newly = app.plugins.enable(_hooks, reason="enabled by sessions.setup()")
+        if not newly:  # enabled by name in plugins=[...]: its configure hook already ran
+            _hooks.install(app)
     except BaseException:
         del app[STORAGE_KEY]
         raise

@@ -76,6 +76,20 @@ def test_enabling_by_name_without_a_storage_fails_at_start_up() -> None:
         app.freeze()
 
 
+async def test_setup_after_enabling_by_name_installs_the_middleware() -> None:
+    app = web.Application(plugins=["routing", "sessions"])
+    sessions.setup(app, storage())
+    assert len(app.middlewares) == 1 and app.on_response_prepare == [sessions.save_on_prepare]
+
+    async def handler(request: web.Request) -> web.Response:
+        (await sessions.get_session(request))["x"] = 1
+        return web.Response(text="ok")
+
+    app.router.add_get("/", handler)
+    async with TestClient(app) as client:
+        assert "set-cookie" in (await client.get("/")).headers
+
+
 async def test_get_session_without_the_middleware_says_what_to_add() -> None:
     request = make_mocked_request("GET", "/")
     with pytest.raises(RuntimeError, match=r"sessions.setup\(app, storage\)"):
