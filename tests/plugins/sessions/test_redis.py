@@ -290,6 +290,41 @@ async def test_redis_that_stops_answering_is_a_503_within_the_timeout(
     await client.aclose()
 
 
+@pytest.mark.parametrize(("streamed", "status"), [(False, 503), (True, 500)])
+async def test_redis_lost_between_load_and_save(
+    streamed: bool, status: int, private_redis: RedisProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plain response becomes a 503; a streamed one, whose status is chosen, a 500."""
+    client = aioredis.Redis.from_url(private_redis.url)
+    storage = sessions.RedisStorage(client, timeout=1.0)
+    app = counter_app(storage)
+
+    async def doomed(request: web.Request) -> web.StreamResponse:
+        session = await sessions.get_session(request)
+        private_redis.stop()
+        session["n"] = 99
+        if not streamed:
+            return web.Response(text="saved?")
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"saved?")
+        return response
+
+    app.router.add_get("/doomed", doomed)
+    async with TestClient(app) as http:
+        assert (await http.get("/")).text == "1"
+        response = await http.get("/doomed")
+        assert response.status_code == status
+        assert "set-cookie" not in response.headers
+    await client.aclose()
+    errors = [
+        r.getMessage() + (str(r.exc_info[1]) if r.exc_info else "")
+        for r in caplog.records
+        if r.levelno >= logging.ERROR
+    ]
+    assert any("Redis could not save a session" in text for text in errors), errors
+
+
 # -- set-up mistakes
 
 
