@@ -709,7 +709,8 @@ class Response(StreamResponse):
     def _send_whole(self, request: Request) -> bool:
         """Write head and body in one write; False if this response needs ``prepare()``.
 
-        The caller has checked that no ``on_response_prepare`` receiver exists.
+        The caller has checked that no ``on_response_prepare`` receiver exists,
+        or has sent that signal already.
         """
         global _last_head
         if self._compression is not None or self._chunked:

@@ -318,6 +318,58 @@ async def test_slow_head_gets_408_and_close(serve: Any, tiny_app: Application) -
     writer.close()
 
 
+async def test_a_whole_response_goes_out_in_one_write_after_prepare_receivers(
+    serve: Any, tiny_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jackfield.protocol import HttpProtocol
+
+    calls: list[str] = []
+    direct_writes: list[bytes] = []
+    original = HttpProtocol.write
+
+    def counting_write(self: HttpProtocol, data: bytes) -> None:
+        direct_writes.append(data)
+        original(self, data)
+
+    monkeypatch.setattr(HttpProtocol, "write", counting_write)
+
+    async def on_prepare(request: Request, response: StreamResponse) -> None:
+        await asyncio.sleep(0)  # a receiver that suspends, like a session store
+        response.headers["X-Prepared"] = "yes"
+        calls.append(request.method)
+
+    tiny_app.on_response_prepare.append(on_prepare)
+    tiny_app.router.add("GET", "/", lambda request: Response(text="whole body"))
+    tiny_app.router.add("HEAD", "/", lambda request: Response(text="whole body"))
+    port = await serve(tiny_app)
+    raw = await exchange(port, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 200 OK\r\n") and raw.endswith(b"\r\n\r\nwhole body")
+    assert b"X-Prepared: yes\r\n" in raw and b"Content-Length: 10\r\n" in raw
+    raw = await exchange(port, b"HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert b"Content-Length: 10\r\n" in raw and raw.endswith(b"\r\n\r\n")
+    assert calls == ["GET", "HEAD"]  # the signal ran once per response
+    assert direct_writes == []  # head and body left together through write_soon
+
+
+async def test_a_prepare_receiver_may_ask_for_compression(
+    serve: Any, tiny_app: Application
+) -> None:
+    calls: list[str] = []
+
+    async def on_prepare(request: Request, response: StreamResponse) -> None:
+        response.enable_compression()
+        calls.append(request.raw_path)
+
+    tiny_app.on_response_prepare.append(on_prepare)
+    tiny_app.router.add("GET", "/", lambda request: Response(text="squeeze me " * 50))
+    port = await serve(tiny_app)
+    async with httpx.AsyncClient() as client:
+        r = await client.get(f"http://127.0.0.1:{port}/", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.text == "squeeze me " * 50
+    assert calls == ["/"]
+
+
 async def test_streamed_response_is_chunked_and_signalled(
     serve: Any, tiny_app: Application
 ) -> None:
