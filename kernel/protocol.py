@@ -878,9 +878,7 @@ class HttpProtocol(asyncio.Protocol):
             and not self._can_discard(request._head, payload)
         ):
             response.force_close()  # say so: the unread body ends this connection
-        if (response.__class__ is Response or isinstance(response, Response)) and not (
-            self._app._has_prepare_receivers
-        ):
+        if _sent_whole(response) and not self._app._has_prepare_receivers:
             try:
                 if response._send_whole(request):
                     return response
@@ -894,7 +892,7 @@ class HttpProtocol(asyncio.Protocol):
         """Prepare ``response`` if needed and end it: the awaiting part of sending."""
         try:
             if response._proto is None:
-                if response.__class__ is Response or isinstance(response, Response):
+                if _sent_whole(response):
                     # on_response_prepare receivers, then head and body in one write
                     # rather than two: one send() less per response (bench/sessions.py).
                     await request._send_prepare_signal(response)
@@ -998,6 +996,19 @@ class HttpProtocol(asyncio.Protocol):
 
 
 _LATER: Any = object()  # what _send_now returns when sending needs awaiting
+
+
+def _sent_whole(response: StreamResponse) -> bool:
+    """Whether ``response`` may go out through ``Response._send_whole``, bypassing ``prepare``.
+
+    A ``Response``, unless a subclass overrides ``prepare()``: that override
+    must run, as it would for a streamed response.
+    """
+    cls = response.__class__
+    return cls is Response or (isinstance(response, Response) and cls.prepare is _PREPARE)
+
+
+_PREPARE = Response.prepare
 
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:

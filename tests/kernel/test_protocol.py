@@ -417,6 +417,31 @@ async def test_streamed_response_over_http10_is_close_delimited(
     assert b"Transfer-Encoding" not in head and body == b"abcdef"
 
 
+@pytest.mark.parametrize("receivers", [False, True], ids=["no-signal", "prepare-signal"])
+async def test_a_response_subclass_overriding_prepare_is_prepared(
+    serve: Any, tiny_app: Application, receivers: bool
+) -> None:
+    class Stamped(Response):
+        async def prepare(self, request: Request) -> Any:
+            self.headers["X-Stamp"] = "yes"
+            return await super().prepare(request)
+
+    async def handler(request: Request) -> Response:
+        return Stamped(text="hi")
+
+    async def on_prepare(request: Request, response: StreamResponse) -> None:
+        response.headers["X-Signal"] = "yes"
+
+    if receivers:
+        tiny_app.on_response_prepare.append(on_prepare)
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/", "Connection: close\r\n"))
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"X-Stamp: yes" in head and body == b"hi"
+    assert (b"X-Signal: yes" in head) is receivers
+
+
 async def test_writes_wait_for_a_slow_reader(serve: Any, tiny_app: Application) -> None:
     written = 0
     seen: list[Request] = []
