@@ -30,7 +30,7 @@ import types
 import weakref
 from collections import deque
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
 from ._eager import FAST_PATH as _FAST_PATH
 from ._eager import drive, enter_task, leave_task
@@ -998,7 +998,7 @@ class HttpProtocol(asyncio.Protocol):
 _LATER: Any = object()  # what _send_now returns when sending needs awaiting
 
 
-def _sent_whole(response: StreamResponse) -> bool:
+def _sent_whole(response: StreamResponse) -> TypeGuard[Response]:
     """Whether ``response`` may go out through ``Response._send_whole``, bypassing ``prepare``.
 
     A ``Response``, unless a subclass overrides ``prepare()``: that override

@@ -17,10 +17,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ._session import Session
-from ._storage import AbstractStorage
+from ._storage import AbstractStorage, StorageSettings
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet, MultiFernet
+    from typing_extensions import Unpack
 
     from jackfield.request import Request
     from jackfield.response import StreamResponse
@@ -120,7 +121,9 @@ class EncryptedCookieStorage(_CookieStorage):
     are those of ``AbstractStorage``. Needs ``jackfield[sessions]``.
     """
 
-    def __init__(self, secret_key: bytes | str | Fernet | MultiFernet, **settings: Any) -> None:
+    def __init__(
+        self, secret_key: bytes | str | Fernet | MultiFernet, **settings: Unpack[StorageSettings]
+    ) -> None:
         self._fernet = _fernet(secret_key)
         from cryptography.fernet import InvalidToken
 

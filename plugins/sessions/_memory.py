@@ -9,9 +9,12 @@ abandoned sessions do not pile up).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ._server import Change, ServerStorage
+from ._server import Change, ServerStorage, ServerStorageSettings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["MemoryStorage"]
 
@@ -25,7 +28,7 @@ class MemoryStorage(ServerStorage):
     ``revoke_identity(identity)`` ends every session of one identity.
     """
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, **settings: Unpack[ServerStorageSettings]) -> None:
         super().__init__(**settings)
         self._records: dict[str, tuple[str, float]] = {}
         self._by_identity: dict[str, set[str]] = {}

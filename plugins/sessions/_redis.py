@@ -22,10 +22,11 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import StorageUnavailableError
-from ._server import Change, ServerStorage
+from ._server import Change, ServerStorage, ServerStorageSettings
 
 if TYPE_CHECKING:
     import redis.asyncio
+    from typing_extensions import Unpack
 
 __all__ = ["DEFAULT_REDIS_TIMEOUT", "RedisStorage"]
 
@@ -58,7 +59,7 @@ class RedisStorage(ServerStorage):
         *,
         key_prefix: str = "jackfield:session:",
         timeout: float = DEFAULT_REDIS_TIMEOUT,
-        **settings: Any,
+        **settings: Unpack[ServerStorageSettings],
     ) -> None:
         try:
             import redis.asyncio as aioredis

@@ -17,14 +17,16 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ._session import Session
-from ._storage import AbstractStorage
+from ._storage import AbstractStorage, StorageSettings
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from jackfield.request import Request
     from jackfield.response import StreamResponse
 
@@ -63,6 +65,12 @@ class Change:
     """Seconds an identity's index lives unless written again."""
 
 
+class ServerStorageSettings(StorageSettings, total=False):
+    """``StorageSettings`` and ``key_factory``: what server-side storages take."""
+
+    key_factory: Callable[[], str]
+
+
 class ServerStorage(AbstractStorage):
     """A storage whose cookie is a random id and whose records live on the server.
 
@@ -72,7 +80,12 @@ class ServerStorage(AbstractStorage):
     their time to live.
     """
 
-    def __init__(self, *, key_factory: Callable[[], str] = new_session_id, **settings: Any) -> None:
+    def __init__(
+        self,
+        *,
+        key_factory: Callable[[], str] = new_session_id,
+        **settings: Unpack[StorageSettings],
+    ) -> None:
         super().__init__(**settings)
         if self._idle_timeout is None and self._lifetime is None:
             raise ValueError(

@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from http.cookies import Morsel
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._errors import CookieTooLargeError
 from ._session import Session
@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_LIFETIME",
     "MAX_COOKIE_SIZE",
     "AbstractStorage",
+    "StorageSettings",
 ]
 
 log = logging.getLogger("jackfield.sessions")
@@ -56,6 +57,26 @@ MAX_COOKIE_SIZE = 4096
 _MAX_COOKIE_VALUE = 2 * MAX_COOKIE_SIZE
 # RFC 6265 §4.1.1 cookie-octet: what a value may hold without quoting.
 _COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+")
+
+
+class StorageSettings(TypedDict, total=False):
+    """The keyword settings every storage takes (see ``AbstractStorage``).
+
+    Subclasses pass them on with ``**settings: Unpack[StorageSettings]``, so a
+    type checker still checks each keyword a user gives.
+    """
+
+    cookie_name: str
+    domain: str | None
+    max_age: int | None
+    path: str
+    secure: bool | None
+    httponly: bool
+    samesite: str | None
+    encoder: Callable[[Any], str]
+    decoder: Callable[[str], Any]
+    idle_timeout: float | None
+    lifetime: float | None
 
 
 def _positive(name: str, value: float | None) -> float | None:
