@@ -222,7 +222,7 @@ async def test_registration_errors(tree: Path, tmp_path: Path) -> None:
         app.router.add_static("/", tree)
     with pytest.raises(TypeError, match="unknown options"):
         app.router.add_static("/s", tree, show_idx=True)
-    with pytest.raises(TypeError, match="str or pathlib.Path"):
+    with pytest.raises(TypeError, match=r"str or pathlib\.Path"):
         app.router.add_static("/s", 42)
 
 
