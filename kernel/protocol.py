@@ -460,14 +460,18 @@ class HttpProtocol(asyncio.Protocol):
         (nothing sent) when the loop or transport has no native sendfile:
         TLS, uvloop, a custom transport.
         """
+        if self.secure:
+            raise asyncio.SendfileNotAvailableError("no sendfile through TLS")
         self.flush()
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("client disconnected")
         try:
             return await self.loop.sendfile(transport, file, offset, count, fallback=False)
-        except NotImplementedError:  # a loop without sendfile (uvloop)
-            raise asyncio.SendfileNotAvailableError("the event loop has no sendfile") from None
+        except (NotImplementedError, RuntimeError) as exc:
+            # Both come before any byte is sent: NotImplementedError from a loop
+            # without sendfile (uvloop), RuntimeError for a transport without it.
+            raise asyncio.SendfileNotAvailableError(str(exc)) from None
 
     @property
     def closing(self) -> bool:
