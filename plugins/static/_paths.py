@@ -36,6 +36,10 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Control characters (C0, DEL, C1) and both separators, after decoding.
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
 _DRIVE = re.compile(r"[A-Za-z]:")
+# The common case, decided by one match: short, no escapes, every name starting with
+# a letter, digit or '_' and ending with neither '.' nor ' '. Nothing it accepts can
+# be a dot segment, a drive or an empty name; anything else takes the full checks.
+_SIMPLE = re.compile(r"(?:/[A-Za-z0-9_][A-Za-z0-9_.~+-]*(?<!\.))+/?")
 
 
 def split_names(tail: str) -> tuple[list[str], bool] | None:
@@ -47,6 +51,9 @@ def split_names(tail: str) -> tuple[list[str], bool] | None:
     """
     if not tail:
         return [], True
+    if len(tail) <= MAX_NAME and _SIMPLE.fullmatch(tail) and tail.count("/") <= MAX_DEPTH:
+        trailing = tail[-1] == "/"
+        return (tail[1:-1] if trailing else tail[1:]).split("/"), trailing
     if tail[0] != "/" or _BAD_ESCAPE.search(tail):
         return None
     raw = tail[1:].split("/")
