@@ -1,4 +1,4 @@
-"""Static files: jackfield's add_static against aiohttp's and nginx (``sendfile on``) as the ceiling.
+"""Static files: jackfield's add_static against aiohttp's, with nginx (sendfile on) as the ceiling.
 
 Run by hand (never in CI):
 ``flock /tmp/jackfield-bench.lock .venv/bin/python bench/static.py [--duration 10]``.
@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import (  # noqa: E402 - bench/ is not a package
+from run import (  # bench/ is not a package: run.py is found through sys.path
     ServerError,
     Settings,
     cpu_seconds,
@@ -129,7 +129,8 @@ def argv_for(contender: str, settings: Settings, root: Path, port: int, workdir:
 
 def check(port: int, name: str, expected: bytes) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(f"GET /static/{name} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".encode())
+        request = f"GET /static/{name} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"
+        sock.sendall(request.encode())
         data = b""
         while chunk := sock.recv(1 << 20):
             data += chunk
