@@ -229,6 +229,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--contenders", default="jackfield,aiohttp,nginx")
+    parser.add_argument("--files", default="small,large", help="which of small,large to fetch")
     parser.add_argument("--no-huge", action="store_true", help="skip the 4 GiB download")
     parser.add_argument("--fs-calls", action="store_true", help="only measure stat/open costs")
     parser.add_argument("--markdown", action="store_true")
@@ -252,7 +253,8 @@ def main() -> int:
         )
         make_files(root)
         contenders = args.contenders.split(",")
-        rows = [measure(settings, case, c, root) for case in FILES for c in contenders]
+        cases = args.files.split(",")
+        rows = [measure(settings, case, c, root) for case in cases for c in contenders]
         print(f"static files, wrk -t1 -c{args.connections} -d{args.duration}s; {pin_note}\n")
         cells = [
             [

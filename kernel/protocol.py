@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import socket
 import traceback
 import types
@@ -466,12 +467,51 @@ class HttpProtocol(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("client disconnected")
+        sent, ended = self._sendfile_now(transport, file, offset, count)
+        if sent == count or ended:
+            return sent
+        offset += sent
         try:
-            return await self.loop.sendfile(transport, file, offset, count, fallback=False)
+            done: int = await self.loop.sendfile(
+                transport, file, offset, count - sent, fallback=False
+            )
+            return sent + done
         except (NotImplementedError, RuntimeError) as exc:
             # Both come before any byte is sent: NotImplementedError from a loop
             # without sendfile (uvloop), RuntimeError for a transport without it.
             raise asyncio.SendfileNotAvailableError(str(exc)) from None
+
+    def _sendfile_now(
+        self, transport: asyncio.Transport, file: BinaryIO, offset: int, count: int
+    ) -> tuple[int, bool]:
+        """Send what the socket takes now with ``os.sendfile``: (bytes sent, file ended).
+
+        ``loop.sendfile`` pauses reading, waits for an empty buffer and, after
+        each piece, for the socket to be writable again, even when the first
+        call sent everything: for a file that fits in the socket buffer that
+        round trip is most of its cost (bench/static.py, issue 21). Only on the
+        selector loop, whose transports write straight to the socket while
+        their buffer is empty, and only while it is empty, so bytes stay in order.
+        """
+        if not isinstance(self.loop, asyncio.selector_events.BaseSelectorEventLoop):
+            return 0, False
+        sock = transport.get_extra_info("socket")
+        if sock is None or transport.get_write_buffer_size():
+            return 0, False
+        total = 0
+        while total < count:
+            try:
+                n = os.sendfile(sock.fileno(), file.fileno(), offset + total, count - total)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                if total:
+                    raise
+                return 0, False  # a file sendfile does not take, say: loop.sendfile decides
+            if n == 0:
+                return total, True
+            total += n
+        return total, False
 
     @property
     def closing(self) -> bool:
