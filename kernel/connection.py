@@ -2,8 +2,8 @@
 
 A response that only writes bytes needs ``write`` and ``drain``. A file
 response needs more: output the connection holds back for the end of the loop
-turn must go first (``flush``), the head and the file should leave in full
-frames (``set_tcp_cork``), the file should go with the kernel's ``sendfile``
+turn must go first (``flush``), partial frames may be held back
+(``set_tcp_cork``), the file should go with the kernel's ``sendfile``
 when the transport allows it, and a response that cannot keep its promised
 length must end the connection. This ``typing.Protocol`` lists exactly that,
 so responses (and plugins such as ``static``) depend on it rather than on
