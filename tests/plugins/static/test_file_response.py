@@ -258,3 +258,51 @@ async def test_handler_prepared_file_response(tree: Path) -> None:
     async with TestServer(app) as server:
         answer = await raw(server.port, b"GET /p HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert status_of(answer) == 200 and answer.endswith(b"<p>page</p>")
+
+
+async def test_zstd_variant_is_sent_as_stored(serve, tree: Path) -> None:
+    # No zstd codec is needed to check the choice: the variant's bytes go out untouched.
+    (tree / "data.json").write_text('{"a": 1}')
+    (tree / "data.json.zst").write_bytes(b"\x28\xb5\x2f\xfd stored zstd bytes")
+    served = await serve()
+    answer = await served.raw(
+        b"GET /static/data.json HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip;q=0.5, zstd\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Encoding: zstd" in head and b"Content-Type: application/json" in head
+    assert body == b"\x28\xb5\x2f\xfd stored zstd bytes"
+
+
+async def test_file_changed_mid_send_ends_short_and_closes(
+    tree: Path, tls: tuple[ssl.SSLContext, ssl.SSLContext]
+) -> None:
+    # Through TLS the file goes in chunk_size reads, and a change is seen after each.
+    path = tree / "moving.bin"
+    size = 32 * 1024 * 1024
+    with open(path, "wb") as f:
+        f.truncate(size)
+    server_ctx, client_ctx = tls
+    app = web.Application()
+    app.router.add_static("/static", tree, chunk_size=64 * 1024)
+    runner = web.AppRunner(app, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=client_ctx, server_hostname="127.0.0.1"
+        )
+        writer.write(b"GET /static/moving.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert f"Content-Length: {size}".encode() in head
+        got = len(await asyncio.wait_for(reader.readexactly(256 * 1024), 5))
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # same size, new mtime
+        while chunk := await asyncio.wait_for(reader.read(1 << 20), 10):
+            got += len(chunk)
+        writer.close()
+        assert got < size
+    finally:
+        await runner.cleanup()
