@@ -11,7 +11,7 @@ rest), and its one handler does the work:
 2. ``lookup`` finds the object under the root with the symlink policy;
 3. a directory is 403, or its index page with ``show_index=True``;
 4. a small settled file whose bytes are cached and a plain request (no
-   Range, no conditions, no Accept-Encoding) is answered with one
+   Range, no conditions, no precompressed variant) is answered with one
    ``Response`` write; anything else is a ``FileResponse``.
 
 Every refusal of a path (bad name, symlink, missing) is the same 404, so
@@ -38,10 +38,11 @@ from jackfield.exceptions import HTTPForbidden, HTTPNotFound
 from jackfield.response import Response, StreamResponse
 
 from ._conditions import Validators
-from ._files import SmallFiles, Target, file_key, lookup
+from ._files import SmallFiles, Target, file_key, lookup, lstat_variant
 from ._index_page import render_index
 from ._paths import split_names
 from ._response import DEFAULT_CHUNK_SIZE, SMALL_FILES, FileResponse, content_type_for
+from ._variants import VARIANTS
 
 if TYPE_CHECKING:
     from jackfield.app import Application
@@ -272,6 +273,8 @@ class StaticResource:
         except OSError:
             return None
         version = base64.urlsafe_b64encode(digest.digest()[:16]).decode("ascii").rstrip("=")
+        if len(self._versions) > 4096:
+            self._versions.clear()  # bounded: a URL builder fed with many names
         self._versions[target.path] = (key, version)
         return version
 
@@ -296,12 +299,12 @@ class StaticResource:
         # Spelled out rather than any(...) over a tuple: this runs for every file
         # request, and the generator cost more than the tests (bench/static.py).
         if not (
-            "Accept-Encoding" in headers
-            or "Range" in headers
+            "Range" in headers
             or "If-None-Match" in headers
             or "If-Modified-Since" in headers
             or "If-Match" in headers
             or "If-Unmodified-Since" in headers
+            or ("Accept-Encoding" in headers and self._has_variant(target))
         ):
             quick = self._cached(target)
             if quick is not None:
@@ -310,6 +313,14 @@ class StaticResource:
         response._target = target
         response._follow_symlinks = self._follow_symlinks
         return response
+
+    def _has_variant(self, target: Target) -> bool:
+        """True if a precompressed variant of ``target`` exists (browsers send Accept-Encoding)."""
+        follow = self._follow_symlinks
+        return any(
+            lstat_variant(target.path + suffix, follow_symlinks=follow) is not None
+            for _, suffix in VARIANTS
+        )
 
     def _cached(self, target: Target) -> Response | None:
         """A whole ``Response`` for a small file whose bytes are cached, else ``None``."""

@@ -150,7 +150,11 @@ class FileResponse(StreamResponse):
         headers = self.headers
         if _CONTENT_TYPE not in headers:
             headers[_CONTENT_TYPE] = content_type_for(self._path)
-        if _CONTENT_ENCODING not in headers and "Accept-Encoding" in request.headers:
+        if (
+            _CONTENT_ENCODING not in headers
+            and not self.compression
+            and "Accept-Encoding" in request.headers
+        ):
             target = self._pick_variant(request.headers["Accept-Encoding"], target)
         return await self._send_file(request, target)
 
@@ -176,6 +180,8 @@ class FileResponse(StreamResponse):
     async def _send_error(self, request: Request, status: int, reason: str) -> Any:
         self.set_status(status)
         body = f"{status}: {reason}".encode()
+        for name in ("ETag", "Last-Modified", "Accept-Ranges", _CONTENT_ENCODING):
+            self.headers.pop(name, None)  # set for a file that then could not be opened
         self.headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
         self.content_length = len(body)
         conn: Connection = await self._head(request)
@@ -213,6 +219,7 @@ class FileResponse(StreamResponse):
         if (
             spec is not None
             and request.method == "GET"
+            and not self.compression  # a compressed body has no stable byte offsets
             and self.status == 200
             and if_range_allows(get("If-Range"), validators)
         ):
@@ -224,6 +231,8 @@ class FileResponse(StreamResponse):
                 ranges = parsed
         file = None
         data = None
+        if self.compression:
+            return await self._send_compressed(request, target)
         if request.method != "HEAD" and size:
             if ranges is None:
                 data = SMALL_FILES.get(target.path, target.st)
@@ -235,6 +244,31 @@ class FileResponse(StreamResponse):
                     data = SMALL_FILES.read_and_keep(target.path, file, target.st)
         try:
             return await self._send_content(request, target, file, ranges, data)
+        finally:
+            if file is not None:
+                file.close()
+
+    async def _send_compressed(self, request: Request, target: Target) -> Any:
+        """``enable_compression()`` was called: read the file through the compressing writer."""
+        self.headers.pop("Accept-Ranges", None)
+        file = None
+        if request.method != "HEAD":
+            file = open_regular(target, follow_symlinks=self._follow_symlinks)
+            if file is None:
+                return await self._send_error(request, 404, "Not Found")
+        try:
+            conn = await self._head(request)
+            position = 0
+            while file is not None:
+                data = await request.loop.run_in_executor(
+                    None, os.pread, file.fileno(), self._chunk_size, position
+                )
+                if not data:
+                    break
+                position += len(data)
+                await StreamResponse.write(self, data)  # compresses and frames
+            await StreamResponse.write_eof(self)
+            return conn
         finally:
             if file is not None:
                 file.close()

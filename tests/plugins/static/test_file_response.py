@@ -306,3 +306,55 @@ async def test_file_changed_mid_send_ends_short_and_closes(
         assert got < size
     finally:
         await runner.cleanup()
+
+
+async def test_enable_compression_compresses_the_file(tree: Path) -> None:
+    body = b"compress me, " * 5000
+    (tree / "plain.txt").write_bytes(body)
+
+    async def handler(request: web.Request) -> web.FileResponse:
+        response = web.FileResponse(tree / "plain.txt")
+        response.enable_compression()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/c", handler)
+    async with TestServer(app) as server:
+        answer = await raw(
+            server.port,
+            b"GET /c HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\nRange: bytes=0-9\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+    head, _, chunked = answer.partition(b"\r\n\r\n")
+    assert status_of(answer) == 200  # Range is ignored for a compressed body
+    assert b"Content-Encoding: gzip" in head and b"Transfer-Encoding: chunked" in head
+    compressed = b""
+    while True:
+        size_line, _, chunked = chunked.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        compressed += chunked[:size]
+        chunked = chunked[size + 2 :]
+    assert gzip.decompress(compressed) == body
+
+
+async def test_cached_answer_with_accept_encoding_and_no_variant(
+    serve, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Browsers always send Accept-Encoding: without a variant the cached answer is used,
+    # and it carries no Vary (nothing varies); once a variant appears, it is sent.
+    monkeypatch.setattr(_files, "SETTLE", 0.0)
+    SMALL_FILES.clear()
+    body = b"x" * 2000
+    (tree / "lib.js").write_bytes(body)
+    served = await serve()
+    headers = {"Accept-Encoding": "gzip, br"}
+    first = await served.client.get("/static/lib.js", headers=headers)
+    assert SMALL_FILES.get(str(tree / "lib.js"), (tree / "lib.js").stat()) == body
+    second = await served.client.get("/static/lib.js", headers=headers)
+    assert first.content == second.content == body
+    assert "vary" not in second.headers and "content-encoding" not in second.headers
+    (tree / "lib.js.gz").write_bytes(gzip.compress(body))
+    third = await served.client.get("/static/lib.js", headers=headers)
+    assert third.headers["content-encoding"] == "gzip" and third.content == body
