@@ -65,6 +65,7 @@ _BODY_BUFFER = 2**16
 _COROUTINE = types.CoroutineType
 # Responses held for the end of the loop turn, per connection, before they go out at once.
 _MAX_HELD = 32
+_HAS_SENDFILE = hasattr(os, "sendfile")  # not on Windows
 
 
 class RawReceiver(Protocol):
@@ -493,7 +494,9 @@ class HttpProtocol(asyncio.Protocol):
         selector loop, whose transports write straight to the socket while
         their buffer is empty, and only while it is empty, so bytes stay in order.
         """
-        if not isinstance(self.loop, asyncio.selector_events.BaseSelectorEventLoop):
+        if not _HAS_SENDFILE or not isinstance(
+            self.loop, asyncio.selector_events.BaseSelectorEventLoop
+        ):
             return 0, False
         sock = transport.get_extra_info("socket")
         if sock is None or transport.get_write_buffer_size():
