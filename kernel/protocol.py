@@ -490,13 +490,13 @@ class HttpProtocol(asyncio.Protocol):
         ``loop.sendfile`` pauses reading, waits for an empty buffer and, after
         each piece, for the socket to be writable again, even when the first
         call sent everything: for a file that fits in the socket buffer that
-        round trip is most of its cost (bench/static.py, issue 21). Only on the
-        selector loop, whose transports write straight to the socket while
-        their buffer is empty, and only while it is empty, so bytes stay in order.
+        round trip is most of its cost (bench/static.py, issue 21). Only for the
+        selector loop's socket transport, which writes straight to the socket
+        while its buffer is empty, and only while it is empty, so bytes stay in order.
         """
-        if not _HAS_SENDFILE or not isinstance(
-            self.loop, asyncio.selector_events.BaseSelectorEventLoop
-        ):
+        # asyncio's own socket transport only: another transport (TLS, a wrapper
+        # that transforms bytes) must see every byte, so it gets loop.sendfile's say.
+        if not _HAS_SENDFILE or type(transport).__module__ != "asyncio.selector_events":
             return 0, False
         sock = transport.get_extra_info("socket")
         if sock is None or transport.get_write_buffer_size():
