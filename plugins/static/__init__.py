@@ -10,8 +10,9 @@ guide is ``docs/static.md``; for production, a reverse proxy or CDN in
 front remains the better choice.
 """
 
-from ._resource import StaticMatchInfo, StaticResource, StaticRoute
+from ._resource import StaticResource
 from ._response import FileResponse
+from ._route import StaticMatchInfo, StaticRoute
 from ._setup import StaticDef, static
 
 __all__ = [

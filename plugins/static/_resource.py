@@ -26,110 +26,37 @@ import logging
 import os
 import pathlib
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from multidict import CIMultiDict
 from yarl import URL
 
-from jackfield.abc import AbstractMatchInfo, no_expectation
+from jackfield.abc import no_expectation
 from jackfield.exceptions import HTTPForbidden, HTTPNotFound
 from jackfield.response import Response, StreamResponse
 
 from ._conditions import Validators
+from ._ctype import content_type_for
 from ._files import SmallFiles, Target, file_key, lookup, lstat_variant
 from ._index_page import render_index
 from ._paths import split_names
-from ._response import DEFAULT_CHUNK_SIZE, SMALL_FILES, FileResponse, content_type_for
+from ._response import DEFAULT_CHUNK_SIZE, SMALL_FILES, FileResponse
+from ._route import ExpectHandler, Handler, StaticMatchInfo, StaticRoute
 from ._variants import VARIANTS
 
 if TYPE_CHECKING:
-    from jackfield.app import Application
     from jackfield.request import Request
 
-__all__ = ["StaticMatchInfo", "StaticResource", "StaticRoute"]
+__all__ = ["StaticResource"]
 
 log = logging.getLogger("jackfield.static")
-
-Handler = Callable[["Request"], Awaitable[StreamResponse]]
-ExpectHandler = Callable[["Request"], Awaitable["StreamResponse | None"]]
 
 _ALLOWED = frozenset({"GET", "HEAD"})
 _ALLOWED_SET = set(_ALLOWED)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.:-][A-Za-z0-9_]+)*\Z")
 _URL_SAFE = "/!$&'()*+,;=:@~-._"
-
-
-class StaticRoute:
-    """The GET/HEAD route of a static resource (what ``router.routes()`` lists)."""
-
-    def __init__(
-        self, method: str, resource: StaticResource, handler: Handler, expect: ExpectHandler
-    ) -> None:
-        self.method = method
-        self.handler = handler
-        self.expect_handler = expect
-        self.resource = resource
-
-    @property
-    def name(self) -> str | None:
-        """The resource's name."""
-        return self.resource.name
-
-    def url_for(self, *args: str, **kwargs: Any) -> URL:
-        """The resource's ``url_for``."""
-        return self.resource.url_for(*args, **kwargs)
-
-    def get_info(self) -> dict[str, Any]:
-        """The resource's ``get_info()``."""
-        return self.resource.get_info()
-
-    def __repr__(self) -> str:
-        resource = self.resource
-        return f"<StaticRoute {self.method} {resource.canonical!r} -> {resource.directory}>"
-
-
-class StaticMatchInfo(AbstractMatchInfo):
-    """A request routed to a static resource: ``{"filename": decoded rest of the path}``."""
-
-    __slots__ = ("_frozen", "_route", "apps", "handler")
-
-    def __init__(self, filename: str, route: StaticRoute) -> None:
-        dict.__init__(self, filename=filename)
-        self._route = route
-        self.handler: Handler = route.handler
-        self.apps: tuple[Application, ...] = ()
-        self._frozen = False
-
-    @property
-    def expect_handler(self) -> ExpectHandler:
-        """The resource's ``expect_handler``."""
-        return self._route.expect_handler
-
-    @property
-    def http_exception(self) -> Exception | None:
-        """``None``: the request was routed."""
-        return None
-
-    @property
-    def route(self) -> StaticRoute:
-        """The static route that matched."""
-        return self._route
-
-    def add_app(self, app: Application) -> None:
-        """Put ``app`` in front of the chain (the router does, once)."""
-        if self._frozen:
-            raise RuntimeError("cannot add an application to a frozen match info")
-        self.apps = (app, *self.apps)
-
-    def freeze(self) -> None:
-        """Forbid further ``add_app`` calls."""
-        self._frozen = True
-
-    def get_info(self) -> dict[str, Any]:
-        """The resource's description."""
-        return self._route.resource.get_info()
 
 
 class StaticResource:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import mimetypes
 import os
 import pathlib
 import secrets
@@ -45,6 +44,7 @@ from ._conditions import (
     if_range_allows,
     parse_ranges,
 )
+from ._ctype import content_type_for
 from ._files import SmallFiles, Target, lstat_variant, open_regular
 from ._variants import VARIANTS, accepted_codings
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from jackfield.connection import Connection
     from jackfield.request import Request
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "SMALL_FILES", "FileResponse", "content_type_for"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "SMALL_FILES", "FileResponse"]
 
 log = logging.getLogger("jackfield.static")
 
@@ -68,26 +68,6 @@ _CONTENT_ENCODING = istr("Content-Encoding")
 _CONTENT_TYPE = istr("Content-Type")
 _VARY = istr("Vary")
 _SUFFIX = dict(VARIANTS)
-# mimetypes names compression as an "encoding"; served as is, such files are these types.
-_COMPRESSED_TYPES = {
-    "gzip": "application/gzip",
-    "br": "application/x-brotli",
-    "bzip2": "application/x-bzip2",
-    "xz": "application/x-xz",
-    "compress": "application/x-compress",
-}
-
-
-def content_type_for(path: str) -> str:
-    """The Content-Type to serve ``path`` with (text types get ``charset=utf-8``)."""
-    ctype, encoding = mimetypes.guess_type(path, strict=False)
-    if encoding is not None:
-        return _COMPRESSED_TYPES.get(encoding, "application/octet-stream")
-    if ctype is None:
-        return "application/octet-stream"
-    if ctype.startswith("text/"):
-        return f"{ctype}; charset=utf-8"
-    return ctype
 
 
 class FileResponse(StreamResponse):

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 import attrs
 
-from ._resource import StaticResource, StaticRoute
+from ._resource import StaticResource
+from ._route import StaticRoute
 
 __all__ = ["OPTIONS", "Registry", "StaticDef", "add_static", "static"]
 
