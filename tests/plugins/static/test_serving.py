@@ -297,3 +297,30 @@ async def test_expect_handler_option(tree: Path) -> None:
             b"Connection: close\r\n\r\n",
         )
     assert status_of(answer) == 417 and seen == ["/static/hello.txt"]
+
+
+async def test_http_10_client_gets_length_and_close(serve) -> None:
+    served = await serve()
+    data = (served.root / "big.bin").read_bytes()
+    answer = await served.raw(b"GET /static/big.bin HTTP/1.0\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert f"Content-Length: {len(data)}".encode() in head
+    assert body == data  # and the server closed: raw() read to the end
+
+
+async def test_pipelined_ranges_and_files_on_one_connection(serve) -> None:
+    served = await serve()
+    data = (served.root / "big.bin").read_bytes()
+    answer = await served.raw(
+        b"GET /static/big.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-4\r\n\r\n"
+        b"GET /static/big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+        b"GET /static/hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    first, _, rest = answer.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 206") and rest[:5] == data[:5]
+    rest = rest[5:]
+    second, _, rest = rest.partition(b"\r\n\r\n")
+    assert second.startswith(b"HTTP/1.1 200") and rest[: len(data)] == data
+    third, _, body = rest[len(data) :].partition(b"\r\n\r\n")
+    assert third.startswith(b"HTTP/1.1 200") and body == HELLO
