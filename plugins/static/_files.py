@@ -127,8 +127,12 @@ class SmallFiles:
 
     def get(self, path: str, st: os.stat_result) -> bytes | None:
         """The cached bytes of ``path`` if they are those of the version ``st`` describes."""
+        return self.get_by_key(path, file_key(st))
+
+    def get_by_key(self, path: str, key: Key) -> bytes | None:
+        """The cached bytes of ``path`` if they are those of the version ``key`` names."""
         entry = self._entries.get(path)
-        if entry is None or entry[0] != file_key(st):
+        if entry is None or entry[0] != key:
             return None
         return entry[1]
 

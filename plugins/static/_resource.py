@@ -251,10 +251,10 @@ class StaticResource:
 
     def _cached(self, target: Target) -> Response | None:
         """A whole ``Response`` for a small file whose bytes are cached, else ``None``."""
-        body = self._files.get(target.path, target.st)
+        key = file_key(target.st)
+        body = self._files.get_by_key(target.path, key)
         if body is None:
             return None
-        key = file_key(target.st)
         known = self._heads.get(target.path)
         if known is None or known[0] != key:
             validators = Validators.of(target.st.st_mtime_ns, target.st.st_size)
