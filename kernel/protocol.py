@@ -24,13 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import socket
 import traceback
 import types
 import weakref
 from collections import deque
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeGuard, cast
 
 from ._eager import FAST_PATH as _FAST_PATH
 from ._eager import drive, enter_task, leave_task
@@ -71,6 +72,7 @@ _MAX_HELD = 32
 # A response at least this big goes to the transport at once, so its back-pressure
 # (pause_writing) is seen before the next pipelined request is served (issue 19).
 _HOLD_BYTES = 2**16
+_HAS_SENDFILE = hasattr(os, "sendfile")  # not on Windows
 
 
 class RawReceiver(Protocol):
@@ -131,7 +133,7 @@ def turn_flusher(loop: asyncio.AbstractEventLoop) -> TurnFlusher:
 
 
 class HttpProtocol(asyncio.Protocol):
-    """One HTTP/1.1 connection."""
+    """One HTTP/1.1 connection; implements ``jackfield.connection.Connection``."""
 
     def __init__(self, server: Server) -> None:
         self._server = server
@@ -477,6 +479,67 @@ class HttpProtocol(asyncio.Protocol):
         if waiter is None:
             waiter = self._drain_waiter = self.loop.create_future()
         await asyncio.shield(waiter)
+
+    async def sendfile(self, file: BinaryIO, offset: int, count: int) -> int:
+        """Send part of ``file`` with the OS's sendfile; see ``jackfield.connection``.
+
+        Held output goes first. Raises ``asyncio.SendfileNotAvailableError``
+        (nothing sent) when the loop or transport has no native sendfile:
+        TLS, uvloop, a custom transport.
+        """
+        if self.secure:
+            raise asyncio.SendfileNotAvailableError("no sendfile through TLS")
+        self.flush()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("client disconnected")
+        sent, ended = self._sendfile_now(transport, file, offset, count)
+        if sent == count or ended:
+            return sent
+        offset += sent
+        try:
+            done: int = await self.loop.sendfile(
+                transport, file, offset, count - sent, fallback=False
+            )
+            return sent + done
+        except (NotImplementedError, RuntimeError) as exc:
+            # Both come before any byte is sent: NotImplementedError from a loop
+            # without sendfile (uvloop), RuntimeError for a transport without it.
+            raise asyncio.SendfileNotAvailableError(str(exc)) from None
+
+    def _sendfile_now(
+        self, transport: asyncio.Transport, file: BinaryIO, offset: int, count: int
+    ) -> tuple[int, bool]:
+        """Send what the socket takes now with ``os.sendfile``: (bytes sent, file ended).
+
+        ``loop.sendfile`` pauses reading, waits for an empty buffer and, after
+        each piece, for the socket to be writable again, even when the first
+        call sent everything: for a file that fits in the socket buffer that
+        round trip is most of its cost (bench/static.py, issue 21). Only for the
+        selector loop's socket transport, which writes straight to the socket
+        while its buffer is empty, and only while it is empty, so bytes stay in order.
+        """
+        # asyncio's own socket transport only: another transport (TLS, a wrapper
+        # that transforms bytes) must see every byte, so it gets loop.sendfile's say.
+        if not _HAS_SENDFILE or type(transport).__module__ != "asyncio.selector_events":
+            return 0, False
+        sock = transport.get_extra_info("socket")
+        if sock is None or transport.get_write_buffer_size():
+            return 0, False
+        total = 0
+        while total < count:
+            try:
+                n = os.sendfile(sock.fileno(), file.fileno(), offset + total, count - total)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                if total:
+                    raise
+                return 0, False  # a file sendfile does not take, say: loop.sendfile decides
+            if n == 0:
+                return total, True
+            total += n
+        return total, False
 
     @property
     def closing(self) -> bool:

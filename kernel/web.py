@@ -29,6 +29,8 @@ from jackfield.plugins.routing import (
     RouteShadowWarning,
     RoutesView,
     RouteTableDef,
+    StaticProvider,
+    StaticRegistry,
     UrlDispatcher,
     UrlMappingMatchInfo,
     View,
@@ -42,6 +44,7 @@ from jackfield.plugins.routing import (
     route,
     view,
 )
+from jackfield.plugins.static import FileResponse, StaticResource, static
 from jackfield.plugins.websocket import (
     WebSocketError,
     WebSocketReady,
@@ -132,6 +135,8 @@ __all__ = [
     "ResourceRegistry",
     "ResourceRoute",
     "ResourcesView",
+    "StaticProvider",
+    "StaticRegistry",
     "RouteConflictError",
     "RouteDef",
     "RouteShadowWarning",
@@ -149,6 +154,10 @@ __all__ = [
     "put",
     "route",
     "view",
+    # static plugin
+    "FileResponse",
+    "StaticResource",
+    "static",
     # websocket plugin
     "WSCloseCode",
     "WSMessage",

@@ -30,11 +30,16 @@ members ``AbstractResource`` lists, whose ``resolve`` returns a
 ``jackfield.abc.AbstractMatchInfo`` (or ``None``) and the allowed methods.
 Such resources are asked in registration order, in their place among the
 compiled ones. ``add_routes`` takes any object with ``register(router)``.
+
+``router.add_static(prefix, path, **options)`` belongs to no resource class
+of this plugin: it calls the ``StaticProvider`` that a plugin installed with
+``router.set_static_provider(provider)`` (the ``StaticRegistry`` protocol;
+the ``static`` plugin does this for every application it is enabled on).
 """
 
 from ._config import configure
 from ._dispatcher import UrlDispatcher
-from ._extension import ResourceRegistry
+from ._extension import ResourceRegistry, StaticProvider, StaticRegistry
 from ._matchinfo import MatchInfoError, UrlMappingMatchInfo
 from ._normalize import normalize_path_middleware
 from ._resources import (
@@ -80,6 +85,8 @@ __all__ = [
     "RouteShadowWarning",
     "RouteTableDef",
     "RoutesView",
+    "StaticProvider",
+    "StaticRegistry",
     "UrlDispatcher",
     "UrlMappingMatchInfo",
     "View",

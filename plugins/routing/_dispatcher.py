@@ -38,8 +38,12 @@ from ._tableviews import ResourcesView, RoutesView
 from ._views import View
 
 if TYPE_CHECKING:
+    import os
+
     from jackfield.app import Application
     from jackfield.request import Request
+
+    from ._extension import StaticProvider
 
 __all__ = ["UrlDispatcher"]
 
@@ -62,6 +66,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         self._prefix = ""
         self._frozen = False
         self._index: Index | None = None
+        self._static_provider: StaticProvider | None = None
         self.strict = strict
 
     # -- resolving ---------------------------------------------------------------------------
@@ -336,6 +341,26 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
                 )
             registered.extend(register(self))
         return registered
+
+    def set_static_provider(self, provider: StaticProvider) -> None:
+        """Make ``add_static`` call ``provider`` (the static plugin sets it; see ``_extension``)."""
+        self._check_open("set the static files provider")
+        self._static_provider = provider
+
+    def add_static(self, prefix: str, path: str | os.PathLike[str], **options: Any) -> Any:
+        """Serve the files under directory ``path`` at ``prefix``; return the resource.
+
+        Implemented by the plugin that set a ``StaticProvider`` (``static``,
+        on by default); the options are that plugin's (``show_index``,
+        ``follow_symlinks``, ``append_version``, ...).
+        """
+        provider = self._static_provider
+        if provider is None:
+            raise RuntimeError(
+                f"add_static({prefix!r}, ...) needs the 'static' plugin, which this application "
+                "does not enable; add it: web.Application(plugins=[..., 'static'])"
+            )
+        return provider(self, prefix, path, **options)
 
     def add_subapp(self, prefix: str, subapp: Application) -> PrefixedSubAppResource:
         """Serve ``subapp`` under ``prefix``; use ``app.add_subapp``, which calls this."""

@@ -7,10 +7,11 @@ independent), so they describe what they need with this structural
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ResourceRegistry"]
+__all__ = ["ResourceRegistry", "StaticProvider", "StaticRegistry"]
 
 
 @runtime_checkable
@@ -43,3 +44,32 @@ class ResourceRegistry(Protocol):
 
     def named_resources(self) -> Mapping[str, Any]:
         """Return the named resources."""
+
+
+class StaticProvider(Protocol):
+    """What ``router.add_static(prefix, path, **options)`` delegates to.
+
+    Called with the router (a ``ResourceRegistry``), the prefix, the
+    directory and the keyword options exactly as the user passed them;
+    it registers its resource(s) with ``router.register_resource`` and
+    returns what ``add_static`` returns (the resource). The static plugin
+    installs one; a third-party plugin may install its own instead.
+    """
+
+    def __call__(
+        self, router: Any, prefix: str, path: str | os.PathLike[str], **options: Any
+    ) -> Any:
+        """Register static files under ``prefix``; return the resource."""
+
+
+@runtime_checkable
+class StaticRegistry(Protocol):
+    """How a plugin gives ``app.router.add_static`` its implementation.
+
+    ``set_static_provider(provider)`` replaces any provider set before (one
+    per router). Without one, ``add_static`` raises a ``RuntimeError`` that
+    says to enable the ``static`` plugin.
+    """
+
+    def set_static_provider(self, provider: StaticProvider) -> None:
+        """Make ``add_static`` call ``provider``."""
