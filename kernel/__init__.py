@@ -4,7 +4,11 @@ Applications use ``from jackfield import web``; plugin authors use
 ``jackfield.hookimpl`` and the hook specifications in ``jackfield.hookspecs``.
 """
 
-from .hookspecs import hookimpl, hookspec
+from ._extensions import install_switch
+
+install_switch()  # JACKFIELD_NO_EXTENSIONS=1: the pure-Python source, even when compiled
+
+from .hookspecs import hookimpl, hookspec  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -28,14 +28,28 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
     assert _package_names() == listed, "update [tool.setuptools] packages in pyproject.toml"
 
 
+def _sources(folder: Path, skip: Path | None = None) -> set[Path]:
+    return {
+        p.relative_to(folder)
+        for p in folder.rglob("*.py")
+        if (skip is None or skip not in p.parents) and "__pycache__" not in p.parts
+    }
+
+
 def test_installed_names_map_to_the_folders() -> None:
     import jackfield
     import jackfield.http
     import jackfield.plugins
 
-    assert Path(jackfield.__file__).parent == ROOT / "kernel"
-    assert Path(jackfield.http.__file__).parent == ROOT / "kernel" / "http"
-    assert Path(jackfield.plugins.__file__).parent == ROOT / "plugins"
+    installed = Path(jackfield.__file__).parent
+    if installed == ROOT / "kernel":  # an editable install: the folders themselves
+        assert Path(jackfield.http.__file__).parent == ROOT / "kernel" / "http"
+        assert Path(jackfield.plugins.__file__).parent == ROOT / "plugins"
+    else:  # a built install (the compiled build in CI): a copy of every source file
+        plugins = Path(jackfield.plugins.__file__).parent
+        assert plugins == installed / "plugins"
+        assert _sources(installed, skip=plugins) == _sources(ROOT / "kernel")
+        assert _sources(plugins) == _sources(ROOT / "plugins")
 
 
 def test_the_kernel_contract_covers_every_kernel_module() -> None:

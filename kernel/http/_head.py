@@ -138,7 +138,7 @@ class HeadReader:
                 if line is not None:
                     method_b, target_b, minor_b = line.groups()
                     version = _V11 if minor_b == b"1" else _V10
-                    if version is self._fields_version:
+                    if version == self._fields_version:
                         method = _METHODS.get(method_b) or method_b.decode("latin-1")
                         return _new_head(
                             RequestHead,
@@ -193,12 +193,12 @@ class HeadReader:
             flags = connection_options(options)
             if flags & UPGRADE:
                 return None
-            if version is _V11:
+            if version == _V11:
                 keep_alive = not flags & CLOSE
             else:
                 keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE
         else:
-            keep_alive = version is _V11
+            keep_alive = version == _V11
         proxy = CIMultiDictProxy(headers)
         fields = head[fields_at:]
         if len(fields) <= _MAX_REMEMBERED:
@@ -260,7 +260,7 @@ class HeadReader:
         lengths = headers.getall("content-length", None)
         codings = headers.getall("transfer-encoding", None)
         if codings is not None:
-            if version is _V10:
+            if version == _V10:
                 raise ProtocolError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
             if lengths is not None:
                 raise ProtocolError(400, "Content-Length and Transfer-Encoding both present")
@@ -270,7 +270,7 @@ class HeadReader:
             length = content_length(lengths)
         options = headers.getall("connection", None)
         flags = 0 if options is None else connection_options(options)
-        if version is _V11:
+        if version == _V11:
             keep_alive = not flags & CLOSE
         else:
             keep_alive = flags & (CLOSE | KEEP_ALIVE) == KEEP_ALIVE

@@ -71,7 +71,7 @@ def http_date() -> str:
     return _cached_date
 
 
-def parse_http_date(value: str) -> datetime | None:
+def parse_http_date(value: object) -> datetime | None:
     """Return the aware UTC datetime an HTTP date denotes, or ``None`` if it is not one.
 
     Accepts IMF-fixdate, the obsolete RFC 850 form (two-digit year, read as at

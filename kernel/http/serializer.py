@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 from .status import reason_phrase
 
@@ -73,9 +73,12 @@ def serialize_head(
     header for a name that is not a token, a value with CR, LF, NUL or another
     control character but HTAB, or a value that latin-1 cannot encode.
     """
-    parts = [status_line(version, status, reason)]
+    parts: list[Any] = [status_line(version, status, reason)]
     names = _valid_names
-    for name, value in headers:
+    # Typed Any so a compiled build lets a wrong type through to the check
+    # below, whose error names the header, instead of failing the unpacking.
+    fields: Iterable[Any] = headers
+    for name, value in fields:
         if name not in names:
             _check_name(name)
         parts += (name, ": ", value, "\r\n")
@@ -124,7 +127,7 @@ def _make_status_line(version: tuple[int, int], status: int, reason: str | None)
     return f"HTTP/{major}.{minor} {status} {reason}\r\n"
 
 
-def _check_name(name: str) -> None:
+def _check_name(name: object) -> None:
     if not isinstance(name, str):
         raise TypeError(f"header name must be a str, got {type(name).__name__}: {name!r}")
     if not _TOKEN.fullmatch(name):
@@ -136,7 +139,7 @@ def _check_name(name: str) -> None:
         _valid_names.add(name)
 
 
-def _explain_bad_value(parts: list[str]) -> Exception:
+def _explain_bad_value(parts: list[Any]) -> Exception:
     """Return the error for the first header whose value cannot go on the wire."""
     for i in range(1, len(parts) - 1, 4):
         name, value = parts[i], parts[i + 2]

@@ -525,8 +525,18 @@ def test_feed_common_leaves_other_input_to_next_event(data: bytes) -> None:
 
 @pytest.fixture
 def common_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The heads ``HeadReader.read_common`` is called with, in order."""
+    """The heads ``HeadReader.read_common`` is called with, in order.
+
+    Counted by patching the class, which a compiled (mypyc) build does not
+    allow: there the tests that count calls are skipped. Their subject, the
+    events, is tested on both builds by the rest of this module.
+    """
+    from jackfield._extensions import is_compiled
+    from jackfield.http import _head
     from jackfield.http._head import HeadReader
+
+    if is_compiled(_head):
+        pytest.skip("counts calls by patching HeadReader, a compiled class in this build")
 
     calls: list[bytes] = []
     original = HeadReader.read_common
