@@ -32,6 +32,12 @@ COMPILED_MODULES: tuple[str, ...] = (
     "jackfield.http.parser",
     "jackfield.http.serializer",
     "jackfield.http.status",
+    "jackfield.plugins.routing._index",
+    "jackfield.plugins.routing._pattern",
+    "jackfield.plugins.routing._requestpath",
+    "jackfield.plugins.websocket._frames",
+    "jackfield.plugins.websocket._assembler",
+    "jackfield.plugins.websocket._deflate",
 )
 """The modules a compiled build compiles (the codec first: issue 17)."""
 
