@@ -12,6 +12,7 @@ from typing import Any
 
 from jackfield.app import Application
 
+from ._context import make_middleware
 from ._helpers import make_static, url
 from ._jinja import jinja2
 from ._keys import ENV, PROCESSORS, ContextProcessor
@@ -32,13 +33,18 @@ def setup(
     """Create the application's Jinja2 environment, enable the plugin, return the environment.
 
     ``loader`` finds templates (``jinja2.FileSystemLoader("templates")``...).
-    ``context_processors`` are called with the request at every render, in
-    order; what they return is added to the context (the handler's own
-    values win). ``autoescape`` is on for every template by default (a
-    ``jinja2.select_autoescape(...)`` callable is accepted). With
-    ``enable_async=True`` templates render through Jinja2's async API, so
-    they may call async functions. ``default_helpers`` adds the ``url()`` and
-    ``static()`` globals. Other keywords go to ``jinja2.Environment``.
+    ``context_processors`` (plain or async callables taking the request and
+    returning a mapping) run once per request, in order, before the handler:
+    ``setup()`` appends a middleware that runs them to ``app.middlewares``
+    (none without processors), so middlewares added earlier, such as a
+    session middleware, have run when they do. What they return is added
+    to every context (the handler's own values win). ``autoescape`` is on
+    for every template by default (a ``jinja2.select_autoescape(...)``
+    callable is accepted). With ``enable_async=True`` templates render
+    through Jinja2's async API, so they may call async functions; render
+    with ``@template`` or the ``*_async`` renderers then. ``default_helpers``
+    adds the ``url()`` and ``static()`` globals. Other keywords go to
+    ``jinja2.Environment``.
     """
     from . import _hooks
 
@@ -66,6 +72,11 @@ def setup(
     app.plugins.enable(_hooks, reason="enabled by templates.setup()")  # raises once frozen
     app[ENV] = env
     app[PROCESSORS] = processors
+    if processors:
+        middlewares = app.middlewares
+        if not isinstance(middlewares, list):  # enable() refuses a frozen app before this
+            raise RuntimeError("templates.setup() must be called before the application starts")
+        middlewares.append(make_middleware(env, processors))
     return env
 
 
