@@ -12,7 +12,6 @@ from typing import Any
 
 from jackfield.app import Application
 
-from ._context import make_middleware
 from ._helpers import make_static, url
 from ._jinja import jinja2
 from ._keys import ENV, PROCESSORS, ContextProcessor
@@ -69,14 +68,21 @@ def setup(
     if default_helpers:
         env.globals["url"] = url
         env.globals["static"] = make_static(app)
-    app.plugins.enable(_hooks, reason="enabled by templates.setup()")  # raises once frozen
+    if app.frozen or app.pre_frozen:
+        raise RuntimeError(
+            "templates.setup() came after the application started (it is frozen); "
+            "call it while building the app, before run_app()"
+        )
     app[ENV] = env
     app[PROCESSORS] = processors
-    if processors:
-        middlewares = app.middlewares
-        if not isinstance(middlewares, list):  # enable() refuses a frozen app before this
-            raise RuntimeError("templates.setup() must be called before the application starts")
-        middlewares.append(make_middleware(env, processors))
+    try:
+        # Enabling runs the plugin's jackfield_configure_app, which installs the
+        # processors' middleware; enabled by name earlier, that hook already ran.
+        if not app.plugins.enable(_hooks, reason="enabled by templates.setup()"):
+            _hooks.install(app)
+    except BaseException:
+        del app[ENV], app[PROCESSORS]
+        raise
     return env
 
 

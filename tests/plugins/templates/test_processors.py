@@ -144,16 +144,18 @@ async def test_a_sub_application_with_its_own_setup_uses_its_own_processors(
 async def test_setup_after_naming_the_plugin_still_installs_the_processors(
     client_for: Any, write_templates: WriteTemplates
 ) -> None:
-    app = web.Application(plugins=["routing", "templates"])
-    templates.setup(
-        app,
-        loader=write_templates(**{"p.html": "{{ request.method }}"}),
-        context_processors=[templates.request_processor],
-    )
+    async def method(request: web.Request) -> dict[str, str]:
+        return {"method": request.method}
 
-    @templates.template("p.html")
-    def handler(request: web.Request) -> dict[str, Any]:
-        return {}
+    app = web.Application(plugins=["routing", "templates"])  # configure hook ran already
+    templates.setup(
+        app, loader=write_templates(**{"p.html": "{{ method }}"}), context_processors=[method]
+    )
+    assert len(app.middlewares) == 1
+
+    async def handler(request: web.Request) -> web.Response:
+        # sync render with an async processor: only works if the middleware ran
+        return templates.render_template("p.html", request, {})
 
     app.router.add_get("/", handler)
     client = await client_for(app)
