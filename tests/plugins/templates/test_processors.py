@@ -248,3 +248,31 @@ async def test_a_processor_returning_no_mapping_is_a_500_naming_it(
     assert "context processor <function" in text
     assert "broken" in text
     assert "returned list" in text
+
+
+async def test_a_processor_may_answer_with_an_http_exception(
+    client_for: Any, write_templates: WriteTemplates
+) -> None:
+    reached: list[str] = []
+
+    async def login_required(request: web.Request) -> dict[str, str]:
+        if "X-User" not in request.headers:
+            raise web.HTTPFound("/login")
+        return {"user": request.headers["X-User"]}
+
+    app = web.Application()
+    templates.setup(
+        app, loader=write_templates(**{"p.html": "{{ user }}"}), context_processors=[login_required]
+    )
+
+    async def handler(request: web.Request) -> web.Response:
+        reached.append(request.path)
+        return templates.render_template("p.html", request, {})
+
+    app.router.add_get("/private", handler)
+    client = await client_for(app)
+    response = await client.get("/private")
+    assert (response.status_code, response.headers["location"]) == (302, "/login")
+    assert reached == []
+    assert await client.get_text("/private", headers={"X-User": "ann"}) == "ann"
+    assert reached == ["/private"]
