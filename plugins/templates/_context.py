@@ -2,19 +2,20 @@
 
 Running them at render time would force every renderer to be a coroutine
 (a processor may be async), while code ported from aiohttp_jinja2 calls
-``render_template``/``render_string`` synchronously. So ``setup()`` appends
-one middleware to the application it configures, and only when it was given
-processors: an application without processors pays nothing per request. The
-middleware awaits the processors in order and keeps their merged result on
-the request, tagged with the environment it was made for; the renderers read
-it from there.
+``render_template``/``render_string`` synchronously. So the plugin appends
+one middleware to the application ``setup()`` configures (from its
+``jackfield_configure_app`` hook), and only when it was given processors:
+an application without processors pays nothing per request. The middleware
+awaits the processors in order and keeps their merged result on the
+request, tagged with the environment it was made for; the renderers read it
+from there.
 
 A sub-application with its own ``setup()`` has its own environment: the
 parent's middleware sees that the request renders with another environment
 and skips its processors, and the sub-application's middleware runs its own.
 
 A render that happens where the middleware did not run (a middleware added
-before ``setup()`` rendering an error page, say) runs the processors then,
+before ``setup()`` answering without calling the handler, say) runs the processors then,
 still once per request; the synchronous renderers can only do that for
 plain-function processors.
 """
