@@ -8,10 +8,13 @@ application gets:
 * ``@templates.template("page.html")`` on async handlers, plain functions and
   ``web.View`` methods: a returned dict is rendered as ``text/html``, a
   returned ``StreamResponse`` passes through;
-* ``await render_template(name, request, context)`` (a ``Response``) and
-  ``await render_string(name, request, context)`` (the text);
-* context processors (``request_processor`` puts ``request`` in the context)
-  and the globals ``url('route-name', **parts, query_={...})`` and
+* ``render_template(name, request, context)`` (a ``Response``) and
+  ``render_string(name, request, context)`` (the text), plain functions as in
+  aiohttp_jinja2; ``await render_template_async(...)`` and
+  ``await render_string_async(...)`` for ``enable_async=True`` environments;
+* context processors, run once per request before the handler by a
+  middleware ``setup()`` adds when there are any (``request_processor`` puts
+  ``request`` in the context), and the globals ``url('route-name', **parts, query_={...})`` and
   ``static('path')``;
 * a missing template is a 500 whose log names the template and where the
   loader looked; ``enable_async=True`` renders with Jinja2's async API.
@@ -32,7 +35,13 @@ if TYPE_CHECKING:
     from ._decorator import template
     from ._helpers import STATIC_ROUTE, request_processor
     from ._keys import ENV, PROCESSORS, STATIC_ROOT_URL, ContextProcessor
-    from ._render import TemplateNotFoundError, render_string, render_template
+    from ._render import (
+        TemplateNotFoundError,
+        render_string,
+        render_string_async,
+        render_template,
+        render_template_async,
+    )
     from ._setup import get_env, setup
 
 __all__ = [
@@ -44,7 +53,9 @@ __all__ = [
     "TemplateNotFoundError",
     "get_env",
     "render_string",
+    "render_string_async",
     "render_template",
+    "render_template_async",
     "request_processor",
     "setup",
     "template",
@@ -60,7 +71,9 @@ _HOME = {
     "request_processor": "_helpers",
     "TemplateNotFoundError": "_render",
     "render_string": "_render",
+    "render_string_async": "_render",
     "render_template": "_render",
+    "render_template_async": "_render",
     "get_env": "_setup",
     "setup": "_setup",
     "template": "_decorator",

@@ -1,8 +1,10 @@
 """The ``@template`` decorator: a handler returns a dict, the client gets HTML.
 
 It wraps async handlers, plain functions and ``web.View`` methods alike (the
-wrapper is always async, which is what the router awaits). A returned
-``StreamResponse`` (a redirect, JSON) passes through untouched.
+wrapper is always async, which is what the router awaits, so it renders with
+``render_template_async``: Jinja2's async API when the environment was made
+with ``enable_async=True``). A returned ``StreamResponse`` (a redirect, JSON)
+passes through untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from jackfield.request import Request
 from jackfield.response import StreamResponse
 
-from ._render import render_template
+from ._render import render_template_async
 
 __all__ = ["template"]
 
@@ -46,7 +48,7 @@ def template(
                 result = await result
             if isinstance(result, StreamResponse):
                 return result
-            return await render_template(
+            return await render_template_async(
                 name, _request_of(args, handler), result, status=status, encoding=encoding
             )
 

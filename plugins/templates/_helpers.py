@@ -26,7 +26,7 @@ STATIC_ROUTE = "static"
 """The route name ``static()`` looks for: ``add_static(prefix, folder, name="static")``."""
 
 
-async def request_processor(request: Request) -> Mapping[str, Any]:
+def request_processor(request: Request) -> Mapping[str, Any]:
     """A context processor that makes ``request`` available to every template."""
     return {"request": request}
 

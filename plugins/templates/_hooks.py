@@ -1,7 +1,8 @@
 """Hook implementations of the templates plugin (the entry point names this module).
 
-Importable without Jinja2: every built-in plugin's metadata is read when an
-application is created, whether or not it uses templates.
+Importable without Jinja2 (``_context`` imports it for type checking only):
+every built-in plugin's metadata is read when an application is created,
+whether or not it uses templates.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING
 from jackfield.hookspecs import hookimpl
 from jackfield.host import PluginInfo
 
-from ._keys import ENV
+from ._context import make_middleware
+from ._keys import ENV, PROCESSORS
 
 if TYPE_CHECKING:
     from jackfield.app import Application
@@ -21,6 +23,30 @@ plugin_info = PluginInfo(
     default=False,
     description="Jinja2 rendering: @template, render_template, url() and static() helpers",
 )
+
+
+@hookimpl
+def jackfield_configure_app(app: Application) -> None:
+    """Install the context processors' middleware, if ``setup()`` was given processors."""
+    if ENV in app:
+        install(app)
+    # else: enabled by name; setup() installs later, or jackfield_app_freeze complains
+
+
+def install(app: Application) -> None:
+    """Append the middleware running ``app[PROCESSORS]``; none without processors.
+
+    Appended, not inserted first: middlewares added before ``setup()`` (and
+    the sessions plugin's, which puts itself first) have run when processors
+    run, so a processor can read what they set up.
+    """
+    processors = app[PROCESSORS]
+    if not processors:
+        return  # no per-request cost for an app without processors
+    middlewares = app.middlewares
+    if isinstance(middlewares, tuple):  # frozen: setup() refuses that case earlier
+        raise RuntimeError("templates: the application's middlewares are already frozen")
+    middlewares.append(make_middleware(app[ENV], processors))
 
 
 @hookimpl

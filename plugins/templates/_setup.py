@@ -32,13 +32,18 @@ def setup(
     """Create the application's Jinja2 environment, enable the plugin, return the environment.
 
     ``loader`` finds templates (``jinja2.FileSystemLoader("templates")``...).
-    ``context_processors`` are called with the request at every render, in
-    order; what they return is added to the context (the handler's own
-    values win). ``autoescape`` is on for every template by default (a
-    ``jinja2.select_autoescape(...)`` callable is accepted). With
-    ``enable_async=True`` templates render through Jinja2's async API, so
-    they may call async functions. ``default_helpers`` adds the ``url()`` and
-    ``static()`` globals. Other keywords go to ``jinja2.Environment``.
+    ``context_processors`` (plain or async callables taking the request and
+    returning a mapping) run once per request, in order, before the handler:
+    ``setup()`` appends a middleware that runs them to ``app.middlewares``
+    (none without processors), so middlewares added earlier, such as a
+    session middleware, have run when they do. What they return is added
+    to every context (the handler's own values win). ``autoescape`` is on
+    for every template by default (a ``jinja2.select_autoescape(...)``
+    callable is accepted). With ``enable_async=True`` templates render
+    through Jinja2's async API, so they may call async functions; render
+    with ``@template`` or the ``*_async`` renderers then. ``default_helpers``
+    adds the ``url()`` and ``static()`` globals. Other keywords go to
+    ``jinja2.Environment``.
     """
     from . import _hooks
 
@@ -63,9 +68,21 @@ def setup(
     if default_helpers:
         env.globals["url"] = url
         env.globals["static"] = make_static(app)
-    app.plugins.enable(_hooks, reason="enabled by templates.setup()")  # raises once frozen
+    if app.frozen or app.pre_frozen:
+        raise RuntimeError(
+            "templates.setup() came after the application started (it is frozen); "
+            "call it while building the app, before run_app()"
+        )
     app[ENV] = env
     app[PROCESSORS] = processors
+    try:
+        # Enabling runs the plugin's jackfield_configure_app, which installs the
+        # processors' middleware; enabled by name earlier, that hook already ran.
+        if not app.plugins.enable(_hooks, reason="enabled by templates.setup()"):
+            _hooks.install(app)
+    except BaseException:
+        del app[ENV], app[PROCESSORS]
+        raise
     return env
 
 

@@ -85,27 +85,79 @@ async def test_a_returned_response_passes_through(
     assert (response.status_code, response.headers["location"]) == (302, "/elsewhere")
 
 
-async def test_render_template_and_render_string(
+async def test_sync_render_template_and_render_string_in_a_handler(
     client_for: Any, write_templates: WriteTemplates
 ) -> None:
     app = web.Application()
     templates.setup(app, loader=write_templates(**{"page.html": PAGE}))
 
     async def handler(request: web.Request) -> web.Response:
-        snippet = await templates.render_string("page.html", request, {"title": "t", "name": 1})
-        response = await templates.render_template(
+        # called as aiohttp_jinja2 users do: no await, a str and a Response back
+        snippet = templates.render_string("page.html", request, {"title": "t", "name": 1})
+        assert isinstance(snippet, str)
+        response = templates.render_template(
             "page.html", request, {"title": snippet, "name": None}, status=418
         )
         response.headers["X-Len"] = str(len(snippet))
         return response
 
+    async def direct(request: web.Request) -> web.Response:
+        return templates.render_template("page.html", request, {"title": "direct"})
+
     app.router.add_get("/", handler)
+    app.router.add_get("/direct", direct)
     client = await client_for(app)
     response = await client.get("/")
     assert response.status_code == 418
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["x-len"] == str(len("<h1>t</h1><p>1</p>"))
     # the inner page is text, so it is escaped inside the outer one
     assert response.text == "<h1>&lt;h1&gt;t&lt;/h1&gt;&lt;p&gt;1&lt;/p&gt;</h1><p>None</p>"
+    assert await client.get_text("/direct") == "<h1>direct</h1><p></p>"
+
+
+@pytest.mark.parametrize("enable_async", [True, False], ids=["async-env", "sync-env"])
+async def test_the_async_variants(
+    client_for: Any, write_templates: WriteTemplates, enable_async: bool
+) -> None:
+    app = web.Application()
+    templates.setup(app, loader=write_templates(**{"page.html": PAGE}), enable_async=enable_async)
+
+    async def handler(request: web.Request) -> web.Response:
+        name = await templates.render_string_async("page.html", request, {"title": "in"})
+        return await templates.render_template_async(
+            "page.html", request, {"title": "out", "name": name}, status=202, encoding="latin-1"
+        )
+
+    app.router.add_get("/", handler)
+    client = await client_for(app)
+    response = await client.get("/")
+    assert response.status_code == 202
+    assert response.headers["content-type"] == "text/html; charset=latin-1"
+    assert response.text == "<h1>out</h1><p>&lt;h1&gt;in&lt;/h1&gt;&lt;p&gt;&lt;/p&gt;</p>"
+
+
+async def test_sync_renderers_on_an_async_env_name_the_async_variant(
+    client_for: Any, write_templates: WriteTemplates
+) -> None:
+    app = web.Application()
+    templates.setup(app, loader=write_templates(**{"page.html": PAGE}), enable_async=True)
+
+    async def handler(request: web.Request) -> web.Response:
+        renderer = getattr(templates, request.query["renderer"])
+        try:
+            renderer("page.html", request, {})
+        except RuntimeError as exc:
+            return web.Response(text=str(exc))
+        return web.Response(text="rendered", status=500)
+
+    app.router.add_get("/", handler)
+    client = await client_for(app)
+    for renderer in ("render_template", "render_string"):
+        text = await client.get_text(f"/?renderer={renderer}")
+        assert text.startswith(f"{renderer}('page.html'): ")
+        assert "enable_async=True" in text
+        assert f"'await templates.{renderer}_async(...)'" in text
 
 
 async def test_context_processors_run_in_order_and_handler_values_win(
