@@ -22,7 +22,7 @@ from typing import Literal, TypeAlias
 import attrs
 import h11
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 from jackfield.http import NEED_DATA, Data, ProtocolError, RequestHead, RequestParser
 
@@ -167,6 +167,13 @@ def _version(wire: Wire) -> bool:
 def _chunk_line(wire: Wire) -> bool:
     return any(
         _CHUNK_EXT.fullmatch(c.ext) is None or c.size.endswith(b" ") for c in wire.chunks or ()
+    )
+
+
+def _bws_before_semicolon(wire: Wire) -> bool:
+    return any(
+        c.ext[:1] in (b" ", b"\t") and _CHUNK_EXT.fullmatch(c.ext) is not None
+        for c in wire.chunks or ()
     )
 
 
@@ -332,6 +339,15 @@ DIFFERENCES = [
         wire(b"POST / HTTP/1.1", (b"Host: h", TE), (Chunk(b"1", b";a b", b"x"),)),
     ),
     Difference(
+        "chunk-ext-whitespace-before-semicolon",
+        "RFC 9112 §7.1.1 allows BWS before the ';' of a chunk extension ('1 ;a=b'); jackfield "
+        "accepts it, h11 wants the ';' right after the size (found by the long run).",
+        _bws_before_semicolon,
+        "accept",
+        "reject",
+        wire(b"POST / HTTP/1.1", (b"Host: h", TE), (Chunk(b"1", b" ;a=b", b"x"),)),
+    ),
+    Difference(
         "chunk-size-digits",
         "RFC 9112 §7.1 asks recipients to guard against overflow in large chunk sizes; jackfield "
         "refuses more than 16 hex digits, leading zeros included (h11: 20).",
@@ -370,6 +386,14 @@ def test_each_example_shows_only_its_own_difference() -> None:
         assert not others, f"{difference.name}'s example also shows {others}"
 
 
+def _each_difference_as_an_example(test: Callable[[Wire], None]) -> Callable[[Wire], None]:
+    """Run the property on every documented example too (one was found by the long run)."""
+    for difference in DIFFERENCES:
+        test = example(difference.example)(test)
+    return test
+
+
+@_each_difference_as_an_example
 @given(tricky_requests())
 def test_jackfield_and_h11_accept_and_reject_the_same_requests(request_wire: Wire) -> None:
     data = request_wire.data
