@@ -164,15 +164,20 @@ def _version(wire: Wire) -> bool:
     return major != 1 or (minor >= 2 and not wire.values(b"host"))
 
 
+def _after_size(chunk: Chunk) -> bytes:
+    """What follows the hex digits on a chunk-size line (whitespace, extensions)."""
+    digits = re.match(rb"[0-9A-Fa-f]*", chunk.size)
+    assert digits is not None
+    return chunk.size[digits.end() :] + chunk.ext
+
+
 def _chunk_line(wire: Wire) -> bool:
-    return any(
-        _CHUNK_EXT.fullmatch(c.ext) is None or c.size.endswith(b" ") for c in wire.chunks or ()
-    )
+    return any(_CHUNK_EXT.fullmatch(_after_size(c)) is None for c in wire.chunks or ())
 
 
 def _bws_before_semicolon(wire: Wire) -> bool:
     return any(
-        c.ext[:1] in (b" ", b"\t") and _CHUNK_EXT.fullmatch(c.ext) is not None
+        _after_size(c)[:1] in (b" ", b"\t") and _CHUNK_EXT.fullmatch(_after_size(c)) is not None
         for c in wire.chunks or ()
     )
 
@@ -394,6 +399,8 @@ def _each_difference_as_an_example(test: Callable[[Wire], None]) -> Callable[[Wi
 
 
 @_each_difference_as_an_example
+# Found by the long run (seed 27): the whitespace before ';' sat in the size part.
+@example(wire(b"POST / HTTP/1.1", (b"Host: h", TE), (Chunk(b"1 ", b";a", b"x"),)))
 @given(tricky_requests())
 def test_jackfield_and_h11_accept_and_reject_the_same_requests(request_wire: Wire) -> None:
     data = request_wire.data
