@@ -50,6 +50,8 @@ A CR at the very end does not match (its LF may still arrive). Used on incomplet
 input so a client using bare LF gets a 400 instead of waiting for a limit."""
 
 HEX: Final = re.compile(rb"[0-9A-Fa-f]+")
+# More hex digits than this in a chunk size is a 400: 16 already reach 2**64.
+MAX_CHUNK_SIZE_DIGITS: Final = 16
 
 # RFC 3986 host [":" port], loosely: reg-name (with sub-delims and %-escapes)
 # or a bracketed IP literal. No whitespace, '/', '@', '?', '#' or controls. The
@@ -129,13 +131,51 @@ def explain_field_lines(lines: list[bytes], what: str = "header") -> ProtocolErr
     return ProtocolError(400, f"malformed {what} section")
 
 
-def explain_chunk_size_line(line: bytes, digits: int) -> ProtocolError:
-    """Return the error for a chunk-size line whose hex digits end at ``digits``."""
-    if b"\r" in line or b"\n" in line:
-        return ProtocolError(400, f"chunk-size line does not end in CRLF: {excerpt(line)}")
-    if not line[digits:].lstrip(b" \t").startswith(b";"):
-        return ProtocolError(400, f"invalid chunk size {excerpt(line)}")
-    return ProtocolError(400, f"invalid chunk extension {excerpt(line[digits:])}")
+def chunk_size_defect(data: bytes, complete: bool, max_ext: int) -> ProtocolError | None:
+    """Return the defect of a chunk-size line a byte-at-a-time feed meets first, if any.
+
+    ``data`` is the line with its CRLF when ``complete``, else what has arrived
+    of it. Each defect is ranked by how many bytes of the line must have arrived
+    to see it (ties go to the earlier check), and its reason quotes only those
+    bytes, so the same line fails with the same status and words however it was
+    split (issue 20). Without a defect, the line can still be completed
+    (incomplete) or is a valid chunk-size line (complete).
+    """
+    stop = len(data) - 2 if complete else len(data)  # where the line's own bytes end
+    found: list[tuple[int, ProtocolError]] = []
+    m = LONE_CR_LF.search(data)
+    if m is not None:
+        at = m.start() + len(m.group())
+        reason = f"chunk-size line does not end in CRLF: {excerpt(data[:at])}"
+        found.append((at, ProtocolError(400, reason)))
+    hex_digits = HEX.match(data, 0, stop)
+    digits = 0 if hex_digits is None else hex_digits.end()
+    if not digits:
+        if stop and data[0] != 13:  # a CR may start the CRLF of an empty line
+            found.append((1, ProtocolError(400, f"invalid chunk size {excerpt(data[:1])}")))
+        elif complete:
+            found.append(
+                (2, ProtocolError(400, "empty chunk-size line: the chunk size is missing"))
+            )
+    elif digits > MAX_CHUNK_SIZE_DIGITS:
+        message = f"chunk size has more than {MAX_CHUNK_SIZE_DIGITS} digits"
+        found.append((MAX_CHUNK_SIZE_DIGITS + 1, ProtocolError(400, message)))
+    else:
+        # A CR at the end of incomplete input may still be the start of the CRLF.
+        rest = stop - digits - (not complete and data.endswith(b"\r"))
+        if rest > max_ext:
+            message = f"chunk extension (what follows the chunk size) longer than {max_ext} bytes"
+            found.append((digits + max_ext + 1, ProtocolError(400, message)))
+        elif complete and digits < stop and CHUNK_EXT.fullmatch(data, digits, stop) is None:
+            line = data[:stop]
+            if not line[digits:].lstrip(b" \t").startswith(b";"):
+                reason = f"invalid chunk size {excerpt(line)}"
+            else:
+                reason = f"invalid chunk extension {excerpt(line[digits:])}"
+            found.append((stop + 2, ProtocolError(400, reason)))
+    if not found:
+        return None
+    return min(found, key=lambda pair: pair[0])[1]  # min() keeps the first of equals
 
 
 def check_target(method: str, target: str) -> None:

@@ -317,7 +317,8 @@ class HeadReader:
         """
         found: list[tuple[int, ProtocolError]] = []
         if buf[start] != 13 and TOKEN_START.match(buf, start) is None:
-            quote = excerpt(bytes(buf[start : start + 40]))
+            # Only the first byte: what follows it depends on how much arrived.
+            quote = excerpt(bytes(buf[start : start + 1]))
             found.append((1, ProtocolError(400, f"invalid start of request {quote}")))
         m = LONE_CR_LF.search(buf, clean_to, stop)
         if m is not None:

@@ -33,8 +33,9 @@ from ._grammar import (
     FIELD_SECTION,
     HEX,
     LONE_CR_LF,
+    MAX_CHUNK_SIZE_DIGITS,
+    chunk_size_defect,
     excerpt,
-    explain_chunk_size_line,
     explain_field_lines,
 )
 from ._head import HeadReader
@@ -84,7 +85,6 @@ _FAILED: Final = _State.FAILED
 # RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request
 # line (some clients send an extra CRLF after a body); more than this is garbage.
 MAX_EMPTY_LINES: Final = 4
-MAX_CHUNK_SIZE_DIGITS: Final = 16
 
 
 class RequestParser:
@@ -371,23 +371,26 @@ class RequestParser:
         pos = self._pos
         eol = buf.find(b"\r\n", pos)
         if eol == -1:
-            if len(buf) - pos > MAX_CHUNK_SIZE_DIGITS + self._max_ext + 1:
-                raise ProtocolError(400, "chunk-size line too long")
-            if LONE_CR_LF.search(buf, pos) is not None:
-                raise ProtocolError(400, "chunk-size line does not end in CRLF")
+            # Fail early on what has arrived (a bare LF, garbage, a line past
+            # its limits), as chunk_size_defect ranks it. Any line longer than
+            # this slice has a defect inside it, so the slice bounds the work.
+            head = bytes(buf[pos : pos + MAX_CHUNK_SIZE_DIGITS + self._max_ext + 2])
+            defect = chunk_size_defect(head, False, self._max_ext)
+            if defect is not None:
+                raise defect
             return False
         line = bytes(buf[pos:eol])  # no copy when buf is bytes
         m = HEX.match(line)
-        if m is None:
-            raise ProtocolError(400, f"invalid chunk size {excerpt(line)}")
-        digits = m.end()
-        if digits > MAX_CHUNK_SIZE_DIGITS:
-            raise ProtocolError(400, f"chunk size has more than {MAX_CHUNK_SIZE_DIGITS} digits")
-        if digits < len(line):
-            if len(line) - digits > self._max_ext:
-                raise ProtocolError(400, f"chunk extension longer than {self._max_ext} bytes")
-            if CHUNK_EXT.fullmatch(line, digits) is None:
-                raise explain_chunk_size_line(line, digits)
+        digits = 0 if m is None else m.end()
+        ext = len(line) - digits
+        if (
+            not 0 < digits <= MAX_CHUNK_SIZE_DIGITS
+            or ext > self._max_ext
+            or (ext and CHUNK_EXT.fullmatch(line, digits) is None)
+        ):
+            # Name the defect as a byte-wise feed would have (never None here).
+            defect = chunk_size_defect(bytes(buf[pos : eol + 2]), True, self._max_ext)
+            raise defect or ProtocolError(400, f"invalid chunk-size line {excerpt(line)}")
         size = int(line[:digits], 16)
         if size > self._max_chunk:
             raise ProtocolError(400, f"chunk of {size} bytes is over the {self._max_chunk} limit")
@@ -409,7 +412,8 @@ class RequestParser:
         avail = len(buf) - pos
         if not avail or (avail == 1 and buf[pos] == 13):
             return False
-        found = excerpt(bytes(buf[pos : pos + 8]))
+        # Quote only the bytes that show the defect: the same however they arrived.
+        found = excerpt(bytes(buf[pos : pos + (2 if buf[pos] == 13 else 1)]))
         raise ProtocolError(400, f"chunk data not followed by CRLF: {found}")
 
     def _trailer_section(self) -> bool:

@@ -6,7 +6,7 @@ request, and checks that all three give the same events before returning them.
 Each of the three is done twice: with ``feed()`` and with ``feed_common()``
 (the connection loop's shortcut for a lone bodyless head), which must agree.
 ``Data`` events are merged first, because how a body is cut depends on how the
-bytes arrived. A ``ProtocolError`` shows up as a final ``Rejected(status)``.
+bytes arrived. A ``ProtocolError`` shows up as a final ``Rejected(status, reason)``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,14 @@ NEXT_REQUEST_START = b"GET /next HTTP/1.1\r\nHost: nex"
 
 @attrs.frozen
 class Rejected:
-    """The parser raised ``ProtocolError`` with this status."""
+    """The parser raised ``ProtocolError`` with this status and reason.
+
+    Both count when events are compared: the same input must fail with the
+    same words however it is split (issue 20), not only with the same status.
+    """
 
     status: int
-    reason: str = attrs.field(eq=False, default="")
+    reason: str
 
 
 Outcome: TypeAlias = RequestHead | Data | EndOfMessage | Rejected
