@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..requests.request import Request
+    from ..responses.response import StreamResponse
     from .app import Application
-    from .request import Request
-    from .response import StreamResponse
 
     Handler = Callable[[Request], Awaitable[StreamResponse]]
     ExpectHandler = Callable[[Request], Awaitable[StreamResponse | None]]

@@ -26,17 +26,18 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
+from ..bodies.appkey import AppKey
 from .abc import no_expectation
 from .signals import Signal
 
 if TYPE_CHECKING:
+    from ..host.host import PluginHost
+    from ..requests.request import Request
+    from ..responses.response import StreamResponse
+    from ..server.server import Server
     from .abc import AbstractMatchInfo, AbstractRouter, ExpectHandler
-    from .host import PluginHost
-    from .request import Request
-    from .response import StreamResponse
-    from .server import Server
 
 __all__ = ["AppKey", "Application", "CleanupContext", "middleware"]
 
@@ -58,25 +59,6 @@ def middleware(func: _F) -> _F:
 
 def _is_new_style(mw: Middleware) -> bool:
     return getattr(mw, "__middleware_version__", None) == 1
-
-
-class AppKey(Generic[_T]):
-    """A typed key for application state: ``app[KEY]`` is typed as ``_T``."""
-
-    __slots__ = ("_name", "_type")
-
-    def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        self._name = name
-        self._type = t
-
-    @property
-    def name(self) -> str:
-        """The key's name, shown in errors and reprs."""
-        return self._name
-
-    def __repr__(self) -> str:
-        t = getattr(self._type, "__name__", None) or "object"
-        return f"<AppKey({self._name!r}, type={t})>"
 
 
 class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
@@ -146,7 +128,7 @@ class Application(MutableMapping[Any, Any]):
         handler_args: MutableMapping[str, Any] | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        from .host import PluginHost
+        from ..host.host import PluginHost
 
         if client_max_size is not None and client_max_size < 0:
             raise ValueError(f"client_max_size must be >= 0, got {client_max_size}")
@@ -235,7 +217,7 @@ class Application(MutableMapping[Any, Any]):
 
         Typed ``Any``: its methods (``add_get``, ``add_routes``…) belong to the
         router plugin, which the kernel does not know; it implements
-        ``jackfield.abc.AbstractRouter``.
+        ``jackfield.app.AbstractRouter``.
         """
         if self._router is None:
             enabled = ", ".join(self._host.enabled_names()) or "none"
@@ -365,7 +347,7 @@ class Application(MutableMapping[Any, Any]):
         if the app has start-up receivers. Stop with ``await
         handler.shutdown(timeout)`` between ``app.shutdown()`` and ``app.cleanup()``.
         """
-        from .server import make_server
+        from ..server.server import make_server
 
         if self._parent is not None:
             raise RuntimeError(

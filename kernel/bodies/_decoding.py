@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from .exceptions import HTTPBadRequest, HTTPUnsupportedMediaType
+from ..responses.exceptions import HTTPBadRequest, HTTPUnsupportedMediaType
 
 try:  # optional: br is decoded only when a brotli binding is installed
     import brotli as _brotli  # type: ignore[import-not-found,import-untyped]

@@ -15,8 +15,8 @@ import re
 
 from multidict import CIMultiDict
 
-from ._params import parse_params
-from .exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
+from ..responses._params import parse_params
+from ..responses.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 
 __all__ = [
     "MultipartError",

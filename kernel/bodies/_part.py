@@ -24,6 +24,7 @@ from ._mime import (
     decode_text,
     parse_params,
 )
+from .urlencoded import parse_urlencoded
 
 if TYPE_CHECKING:
     from .multipart import MultipartReader
@@ -138,8 +139,6 @@ class BodyPartReader:
 
     async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
         """Return the part parsed as ``application/x-www-form-urlencoded`` pairs."""
-        from .forms import parse_urlencoded
-
         data = await self.read(decode=True)
         limits = self._reader._budget.limits
         pairs = parse_urlencoded(data, encoding or self.get_charset(), limits.max_fields)

@@ -15,34 +15,27 @@ decoded text; a part with a file name (or a non-text type) is not.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import tempfile
 import weakref
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 import attrs
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from ._decoding import BytesSource, LimitedSource, Readable
-from ._mime import MultipartError, MultipartLimitError, decode_text
+from ._mime import MultipartError, decode_text
 from .multipart import BodyPartReader, MultipartLimits, MultipartReader, PartDecoder
+from .urlencoded import parse_urlencoded, too_many_fields
 
 if TYPE_CHECKING:
-    from .request import Request
-
-try:  # newer yarl releases expose their compiled query parser
-    from yarl import query_to_pairs as _query_to_pairs
-except ImportError:  # pragma: no cover - older yarl
-    _query_to_pairs = None  # type: ignore[assignment]
+    from ..requests.request import Request
 
 __all__ = ["FileField", "FormFiles", "parse_urlencoded", "read_multipart_form", "read_post"]
 
 _FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-_UTF8 = frozenset({"utf-8", "UTF-8", "utf8"})
 
 _READ_SIZE = 2**16
 
@@ -132,36 +125,6 @@ def _close_all(files: list[IO[bytes]]) -> None:
             files.pop().close()
 
 
-def parse_urlencoded(body: bytes, charset: str, max_fields: int) -> MultiDict[str]:
-    """Parse ``application/x-www-form-urlencoded`` bytes into a ``MultiDict``.
-
-    Raises ``MultipartError`` (400) for text that is not ``charset`` and
-    ``MultipartLimitError`` (413) past ``max_fields`` pairs (0: no limit).
-    """
-    text = decode_text(body, charset, "the form body")
-    utf8 = charset in _UTF8 or codecs.lookup(charset).name == "utf-8"
-    if not text:
-        return MultiDict()
-    if utf8 and _query_to_pairs is not None:
-        # yarl's unquoting is compiled: 5x faster than urllib's on a 100-field form.
-        pairs = _query_to_pairs(text)
-    else:
-        pairs = []
-        for pair in text.split("&"):
-            if pair:
-                name, _, value = pair.partition("=")
-                pairs.append((unquote_plus(name, encoding=charset), unquote_plus(value, charset)))
-    if max_fields and len(pairs) > max_fields:
-        raise _too_many_fields(max_fields)
-    return MultiDict(pairs)
-
-
-def _too_many_fields(limit: int) -> MultipartLimitError:
-    return MultipartLimitError(
-        f"the form has more than max_fields={limit} fields; raise MultipartLimits.max_fields"
-    )
-
-
 class _Budget:
     """Decoded bytes kept so far, against the request's ``client_max_size``."""
 
@@ -198,12 +161,12 @@ async def read_multipart_form(
     budget = _Budget(max_size, too_large)
     while (part := await reader.next()) is not None:
         if limits.max_fields and len(out) >= limits.max_fields:
-            raise _too_many_fields(limits.max_fields)
+            raise too_many_fields(limits.max_fields)
         name = _field_name(part)
         if isinstance(part, MultipartReader):
             async for inner in part:
                 if limits.max_fields and len(out) >= limits.max_fields:
-                    raise _too_many_fields(limits.max_fields)
+                    raise too_many_fields(limits.max_fields)
                 if not isinstance(inner, BodyPartReader):
                     raise MultipartError("multipart/mixed parts nested in form-data go one level")
                 out.add(name, await _read_file(inner, name, limits, files, budget))

@@ -38,7 +38,7 @@ from ._mime import (
     parse_part_headers,
 )
 from ._part import BodyPartReader, PartDecoder, PartSource
-from .app import AppKey
+from .appkey import AppKey
 
 __all__ = [
     "MULTIPART_LIMITS",

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .abc import AbstractRouter, ExpectHandler
-    from .app import Application
-    from .cli import CommandRegistry
+    from ..app.abc import AbstractRouter, ExpectHandler
+    from ..app.app import Application
+    from ..runner.cli import CommandRegistry
 
 # The hook specifications are public but stay out of __all__: a plugin module that
 # star-imports this one must not end up holding unmarked ``jackfield_*`` functions.
@@ -109,7 +109,7 @@ def jackfield_default_expect_handler(app: Application) -> ExpectHandler | None:
     Called once per application, when it freezes, after
     ``jackfield_app_freeze``. The kernel calls the handler returned for every
     request carrying ``Expect`` whose route was registered without an
-    ``expect_handler`` (its match info's handler is ``jackfield.abc.no_expectation``).
+    ``expect_handler`` (its match info's handler is ``jackfield.app.no_expectation``).
     The handler returns ``None`` to go on, a response to answer instead, or
     raises an ``HTTPException`` (417 for an expectation it cannot meet).
 
@@ -134,7 +134,7 @@ def jackfield_add_commands(commands: CommandRegistry) -> None:
     no application exists yet).
 
     ``commands``: the registry; call ``commands.add(name, help=..., run=...,
-    configure=...)`` for each subcommand (see ``jackfield.cli.CommandRegistry``).
+    configure=...)`` for each subcommand (see ``jackfield.runner.CommandRegistry``).
 
     Every implementation runs, in plugin order. Neither ``firstresult`` nor
     historic. Added in 0.1.

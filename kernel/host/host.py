@@ -2,7 +2,7 @@
 
 It owns one pluggy ``PluginManager`` per application, so two applications in
 one process never see each other's plugins. Discovery and plugin metadata
-(``discover``, ``PluginInfo``, the errors) live in ``jackfield._discovery`` and
+(``discover``, ``PluginInfo``, the errors) live in ``jackfield.host._discovery`` and
 are re-exported here: plugin authors import them from ``jackfield.host``.
 
 Invariants:
@@ -39,8 +39,8 @@ from ._discovery import (
 )
 
 if TYPE_CHECKING:
-    from .abc import AbstractRouter
-    from .app import Application
+    from ..app.abc import AbstractRouter
+    from ..app.app import Application
 
 __all__ = [
     "GROUP",
@@ -293,7 +293,7 @@ class PluginHost:
                     hint = f" Did you mean {close[0]!r}?" if close else ""
                     raise PluginLoadError(
                         f"plugin {e.name!r} defines {attr!r}, which is not a jackfield hook."
-                        f"{hint} Hooks are listed in jackfield.hookspecs."
+                        f"{hint} Hooks are listed in jackfield.host.hookspecs."
                     )
                 if self._pm.parse_hookimpl_opts(e.plugin, attr) is None:
                     raise PluginLoadError(
@@ -303,7 +303,7 @@ class PluginHost:
         try:
             self._pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginLoadError(f"{exc}; the hooks are listed in jackfield.hookspecs") from exc
+            raise PluginLoadError(f"{exc}; the hooks are listed in jackfield.host.hookspecs") from exc
 
 
 def _missing(name: str, req: str, installed: bool) -> PluginDependencyError:

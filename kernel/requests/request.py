@@ -37,19 +37,19 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from ._mime import decode_text
-from ._params import parse_params
-from .http import RequestHead, parse_cookies, parse_http_date
+from ..bodies._mime import decode_text
+from ..http import RequestHead, parse_cookies, parse_http_date
+from ..responses._params import parse_params
 
 if TYPE_CHECKING:
-    from ._decoding import Readable
-    from .abc import AbstractMatchInfo
-    from .app import Application
-    from .forms import FormFiles
-    from .multipart import MultipartLimits, MultipartReader
-    from .protocol import HttpProtocol
-    from .response import StreamResponse
-    from .streams import BodyStream
+    from ..app.abc import AbstractMatchInfo
+    from ..app.app import Application
+    from ..bodies._decoding import Readable
+    from ..bodies.forms import FormFiles
+    from ..bodies.multipart import MultipartLimits, MultipartReader
+    from ..bodies.streams import BodyStream
+    from ..responses.response import StreamResponse
+    from ..server.protocol import HttpProtocol
 
 __all__ = ["HttpVersion", "HttpVersion10", "HttpVersion11", "Request"]
 
@@ -475,7 +475,7 @@ class Request(MutableMapping[str, Any]):
         return self.can_read_body
 
     def _too_large(self, actual: int | None) -> Exception:
-        from .exceptions import HTTPRequestEntityTooLarge
+        from ..responses.exceptions import HTTPRequestEntityTooLarge
 
         return HTTPRequestEntityTooLarge(max_size=self.client_max_size, actual_size=actual)
 
@@ -490,7 +490,7 @@ class Request(MutableMapping[str, Any]):
         coding = self._head.headers.get("Content-Encoding")
         if not coding:
             return self._payload
-        from ._decoding import DecodedSource, content_decoder
+        from ..bodies._decoding import DecodedSource, content_decoder
 
         decoder = content_decoder(coding)
         return self._payload if decoder is None else DecodedSource(self._payload, decoder)
@@ -545,7 +545,7 @@ class Request(MutableMapping[str, Any]):
         ``limits`` overrides the application's ``MultipartLimits``.
         """
         if self._post is None:
-            from .forms import read_post
+            from ..bodies.forms import read_post
 
             self._post = await read_post(self, limits)
         return self._post
@@ -558,21 +558,21 @@ class Request(MutableMapping[str, Any]):
         ``limits``). Raises ``MultipartError`` (400) without a valid boundary
         and 415 for an unknown Content-Encoding, before reading anything.
         """
-        from .multipart import MultipartReader
+        from ..bodies.multipart import MultipartReader
 
         return MultipartReader(
             self._head.headers, self._decoded(), limits=limits or self._multipart_limits()
         )
 
     def _multipart_limits(self) -> MultipartLimits:
-        from .multipart import limits_for
+        from ..bodies.multipart import limits_for
 
         mi = self._match_info
         return limits_for(mi.apps if mi is not None else (self._root_app,))
 
     def _form_files(self) -> FormFiles:
         if self._files is None:
-            from .forms import FormFiles
+            from ..bodies.forms import FormFiles
 
             self._files = FormFiles(self)
         return self._files

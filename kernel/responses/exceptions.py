@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
-from .http import reason_phrase
+from ..http import reason_phrase
 from .response import Response
 
 __all__ = [

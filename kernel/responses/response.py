@@ -23,9 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from ._json import dumps as _json_dumps
-from ._params import parse_params
-from .http import (
+from ..http import (
     LAST_CHUNK,
     body_allowed,
     chunk,
@@ -35,10 +33,12 @@ from .http import (
     serialize_head,
     status_line,
 )
+from ._json import dumps as _json_dumps
+from ._params import parse_params
 
 if TYPE_CHECKING:
-    from .protocol import HttpProtocol
-    from .request import Request
+    from ..requests.request import Request
+    from ..server.protocol import HttpProtocol
 
 __all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
 

@@ -28,7 +28,7 @@ from collections.abc import Awaitable
 from types import ModuleType
 from typing import Any, TypeVar
 
-from .app import Application
+from ..app.app import Application
 
 __all__ = ["AppLoadError", "load_app", "resolve_app"]
 
@@ -155,7 +155,7 @@ def _run(awaitable: Awaitable[_T], spec: str) -> _T:
             awaitable.close()  # never awaited: close it to silence the RuntimeWarning
         raise AppLoadError(
             f"{spec!r} is an async init function, but an event loop is already running in "
-            "this thread; await jackfield._loader.resolve_app(...) in it instead."
+            "this thread; await jackfield.runner.resolve_app(...) in it instead."
         )
 
     async def wait() -> _T:

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..server.server import Server
     from .runner import AppRunner
-    from .server import Server
 
 __all__ = ["BaseSite", "SockSite", "TCPSite", "UnixSite", "make_sites"]
 

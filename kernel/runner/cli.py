@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 import attrs
 import pluggy
 
-from . import hookspecs
+from ..host import hookspecs
+from ..host.host import PluginError, discover, info_for
 from ._loader import AppLoadError, load_app, resolve_app
-from .host import PluginError, discover, info_for
 
 if TYPE_CHECKING:
-    from .app import Application
+    from ..app.app import Application
 
 __all__ = ["Command", "CommandRegistry", "main"]
 

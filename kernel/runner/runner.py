@@ -27,10 +27,10 @@ import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+from ..app.app import Application
+from ..server.accesslog import DEFAULT_FORMAT, AccessLogger
+from ..server.server import AccessLoggerProtocol, Server
 from ._sites import BaseSite, SockSite, TCPSite, UnixSite, make_sites
-from .accesslog import DEFAULT_FORMAT, AccessLogger
-from .app import Application
-from .server import AccessLoggerProtocol, Server
 
 __all__ = [
     "AppRunner",

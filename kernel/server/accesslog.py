@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .request import Request
-    from .response import StreamResponse
+    from ..requests.request import Request
+    from ..responses.response import StreamResponse
 
 __all__ = ["DEFAULT_FORMAT", "DIRECTIVES", "AccessLogger"]
 

@@ -33,9 +33,8 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeGuard, cast
 
-from ._eager import FAST_PATH as _FAST_PATH
-from ._eager import drive, enter_task, leave_task
-from .http import (
+from ..bodies.streams import EMPTY_STREAM, BodyStream
+from ..http import (
     END_OF_MESSAGE,
     NEED_DATA,
     Data,
@@ -45,10 +44,11 @@ from .http import (
     reason_phrase,
     serialize_head,
 )
-from .http import http_date as _http_date
-from .request import Request
-from .response import Response, StreamResponse
-from .streams import EMPTY_STREAM, BodyStream
+from ..http import http_date as _http_date
+from ..requests.request import Request
+from ..responses.response import Response, StreamResponse
+from ._eager import FAST_PATH as _FAST_PATH
+from ._eager import drive, enter_task, leave_task
 
 if TYPE_CHECKING:
     from .server import Server
@@ -133,7 +133,7 @@ def turn_flusher(loop: asyncio.AbstractEventLoop) -> TurnFlusher:
 
 
 class HttpProtocol(asyncio.Protocol):
-    """One HTTP/1.1 connection; implements ``jackfield.connection.Connection``."""
+    """One HTTP/1.1 connection; implements ``jackfield.responses.Connection``."""
 
     def __init__(self, server: Server) -> None:
         self._server = server
@@ -481,7 +481,7 @@ class HttpProtocol(asyncio.Protocol):
         await asyncio.shield(waiter)
 
     async def sendfile(self, file: BinaryIO, offset: int, count: int) -> int:
-        """Send part of ``file`` with the OS's sendfile; see ``jackfield.connection``.
+        """Send part of ``file`` with the OS's sendfile; see ``jackfield.responses.connection``.
 
         Held output goes first. Raises ``asyncio.SendfileNotAvailableError``
         (nothing sent) when the loop or transport has no native sendfile:
@@ -983,7 +983,7 @@ class HttpProtocol(asyncio.Protocol):
         return None
 
     def _response_for_exception(self, request: Request, exc: Exception) -> StreamResponse | None:
-        from .exceptions import HTTPException
+        from ..responses.exceptions import HTTPException
 
         if self._active_response is not None:
             # Headers are out: a second response is impossible, close instead.
@@ -1088,7 +1088,7 @@ def _wrong_type(request: Request, value: Any) -> TypeError:
 
 def _http_error_for(exc: ProtocolError) -> Exception:
     """The HTTP exception a handler reading a bad body gets (the parser's status)."""
-    from . import exceptions
+    from ..responses import exceptions
 
     by_status: dict[int, type[exceptions.HTTPException]] = {
         413: exceptions.HTTPRequestEntityTooLarge,

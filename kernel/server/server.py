@@ -4,7 +4,7 @@
 application, limits, timeouts, the access logger) and the set of live
 connections, and runs the connection side of graceful shutdown: stop
 keep-alive, let in-flight requests finish within a timeout, then close.
-Each accepted connection is an ``HttpProtocol`` (``jackfield.protocol``).
+Each accepted connection is an ``HttpProtocol`` (``jackfield.server.protocol``).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..http import Limits
 from .accesslog import DEFAULT_FORMAT, AccessLogger
-from .http import Limits
 from .protocol import HttpProtocol
 
 if TYPE_CHECKING:
-    from .app import Application
-    from .request import Request
-    from .response import StreamResponse
+    from ..app.app import Application
+    from ..requests.request import Request
+    from ..responses.response import StreamResponse
 
 __all__ = ["AccessLoggerProtocol", "Server", "make_server"]
 

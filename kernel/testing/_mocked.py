@@ -13,11 +13,11 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .app import Application
-from .http import RequestHead
-from .protocol import HttpProtocol
-from .request import Request
-from .streams import BodyStream
+from ..app.app import Application
+from ..bodies.streams import BodyStream
+from ..http import RequestHead
+from ..requests.request import Request
+from ..server.protocol import HttpProtocol
 
 __all__ = ["RecordingConnection", "make_mocked_request"]
 

@@ -17,7 +17,7 @@ loaded by any pytest run, importing it stays cheap and never fails: the
 framework, httpx and pytest-asyncio are imported only when a fixture is used
 (without pytest-asyncio, the fixtures say to install ``jackfield[testing]``).
 
-``make_mocked_request`` (from ``jackfield._mocked``) builds a request with no
+``make_mocked_request`` (from ``jackfield.testing._mocked``) builds a request with no
 socket at all, for unit tests of handlers and middlewares.
 """
 
@@ -32,9 +32,9 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
+    from ..app.app import Application
+    from ..runner.runner import AppRunner
     from ._mocked import make_mocked_request
-    from .app import Application
-    from .runner import AppRunner
 
 __all__ = ["TestClient", "TestServer", "client_for", "make_mocked_request", "server_for"]
 
@@ -103,7 +103,7 @@ class TestServer:
         """Set the app up and start listening."""
         if self._runner is not None:
             raise RuntimeError(f"{self!r} is already started")
-        from .runner import AppRunner, TCPSite
+        from ..runner.runner import AppRunner, TCPSite
 
         runner = AppRunner(self.app, **self._runner_kwargs)
         await runner.setup()

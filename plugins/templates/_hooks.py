@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jackfield.hookspecs import hookimpl
-from jackfield.host import PluginInfo
+from jackfield.host import PluginInfo, hookimpl
 
 from ._keys import ENV
 

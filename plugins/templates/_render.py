@@ -14,8 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from jackfield.request import Request
-from jackfield.response import Response
+from jackfield.requests import Request
+from jackfield.responses import Response
 
 from ._jinja import jinja2
 from ._keys import ENV, PROCESSORS

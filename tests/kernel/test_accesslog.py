@@ -17,11 +17,11 @@ import httpx
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from jackfield.accesslog import DEFAULT_FORMAT, DIRECTIVES, AccessLogger
-from jackfield.app import Application
-from jackfield.request import HttpVersion
-from jackfield.response import Response
-from jackfield.runner import AppRunner, TCPSite
+from jackfield.app.app import Application
+from jackfield.requests.request import HttpVersion
+from jackfield.responses.response import Response
+from jackfield.runner.runner import AppRunner, TCPSite
+from jackfield.server.accesslog import DEFAULT_FORMAT, DIRECTIVES, AccessLogger
 
 
 class FakeRequest:

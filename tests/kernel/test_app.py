@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from jackfield.app import AppKey, Application, middleware
-from jackfield.exceptions import HTTPNotFound
-from jackfield.request import Request
-from jackfield.response import Response, StreamResponse
+from jackfield.app.app import AppKey, Application, middleware
+from jackfield.requests.request import Request
+from jackfield.responses.exceptions import HTTPNotFound
+from jackfield.responses.response import Response, StreamResponse
 
 from .conftest import exchange, make_tiny_app, statuses
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from jackfield.cli import CommandRegistry, main
-from jackfield.host import discover
+from jackfield.host.host import discover
+from jackfield.runner.cli import CommandRegistry, main
 
 
 class Install(Protocol):
@@ -67,8 +67,8 @@ def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Install
 
 
 HELLO = """
-    from jackfield.hookspecs import hookimpl
-    from jackfield.host import PluginInfo
+    from jackfield.host.hookspecs import hookimpl
+    from jackfield.host.host import PluginInfo
 
     plugin_info = PluginInfo(name="hello", description="says hello")
 
@@ -78,8 +78,8 @@ HELLO = """
 """
 
 CORE = """
-    from jackfield.hookspecs import hookimpl
-    from jackfield.host import PluginInfo
+    from jackfield.host.hookspecs import hookimpl
+    from jackfield.host.host import PluginInfo
 
     plugin_info = PluginInfo(name="core", default=True, description="the core")
 
@@ -93,7 +93,7 @@ CORE = """
 """
 
 GREETER = """
-    from jackfield.hookspecs import hookimpl
+    from jackfield.host.hookspecs import hookimpl
 
     def configure(parser):
         parser.add_argument("--name", default="world")
@@ -108,7 +108,7 @@ GREETER = """
 """
 
 MYAPP = """
-    from jackfield.app import Application, middleware
+    from jackfield.app.app import Application, middleware
 
     @middleware
     async def outer(request, handler):
@@ -254,10 +254,12 @@ def test_serve_hands_the_app_to_the_runner(
     install: Install, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[Any, dict[str, Any]]] = []
-    runner = types.ModuleType("jackfield.runner")
+    runner = types.ModuleType("jackfield.runner.runner")
     runner.run_app = lambda app, **kw: calls.append((app, kw))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "jackfield.runner", runner)
-    install({"srv.py": "from jackfield.app import Application\napp = Application(plugins=[])\n"})
+    monkeypatch.setitem(sys.modules, "jackfield.runner.runner", runner)
+    install(
+        {"srv.py": "from jackfield.app.app import Application\napp = Application(plugins=[])\n"}
+    )
     assert main(["serve", "-P", "8123", "srv:app"]) == 0
     assert calls == [(sys.modules["srv"].app, {"port": 8123})]
 
@@ -265,7 +267,7 @@ def test_serve_hands_the_app_to_the_runner(
 def test_serve_without_runner_says_so(
     install: Install, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "jackfield.runner", None)
+    monkeypatch.setitem(sys.modules, "jackfield.runner.runner", None)
     assert main(["serve", "srv:app"]) == 2
     assert "runner is not available" in capsys.readouterr().err
 

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from jackfield import web
-from jackfield.connection import Connection
-from jackfield.testing import TestServer
+from jackfield.responses.connection import Connection
+from jackfield.testing.testing import TestServer
 
 
 async def fetch(port: int, path: str) -> bytes:

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from jackfield import _decoding
-from jackfield._decoding import (
+from jackfield.bodies import _decoding
+from jackfield.bodies._decoding import (
     OUT_CHUNK,
     BytesSource,
     DecodedSource,
@@ -21,12 +21,12 @@ from jackfield._decoding import (
     supported_codings,
     transfer_decoder,
 )
-from jackfield.exceptions import (
+from jackfield.responses.exceptions import (
     HTTPBadRequest,
     HTTPRequestEntityTooLarge,
     HTTPUnsupportedMediaType,
 )
-from jackfield.testing import make_mocked_request
+from jackfield.testing.testing import make_mocked_request
 
 try:
     import brotli

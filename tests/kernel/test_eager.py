@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jackfield._eager import drive
+from jackfield.server._eager import drive
 
 
 def first_step(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from yarl import URL
 
-from jackfield import exceptions as exc_mod
-from jackfield.exceptions import (
+from jackfield.http import reason_phrase
+from jackfield.responses import exceptions as exc_mod
+from jackfield.responses.exceptions import (
     HTTPClientError,
     HTTPError,
     HTTPException,
@@ -31,8 +32,7 @@ from jackfield.exceptions import (
     HTTPUnavailableForLegalReasons,
     HTTPUseProxy,
 )
-from jackfield.http import reason_phrase
-from jackfield.response import Response
+from jackfield.responses.response import Response
 
 # (class name, status): the spec's chart plus the extra 4xx/5xx the brief names.
 STATUSES = [

@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from jackfield.abc import AbstractMatchInfo
-from jackfield.app import Application
-from jackfield.exceptions import HTTPRequestEntityTooLarge
-from jackfield.forms import FileField, FormFiles, parse_urlencoded
-from jackfield.multipart import (
+from jackfield.app.abc import AbstractMatchInfo
+from jackfield.app.app import Application
+from jackfield.bodies.forms import FileField, FormFiles, parse_urlencoded
+from jackfield.bodies.multipart import (
     MultipartError,
     MultipartLimitError,
     MultipartLimits,
     set_multipart_limits,
 )
-from jackfield.request import Request
-from jackfield.streams import BodyStream
-from jackfield.testing import make_mocked_request
+from jackfield.bodies.streams import BodyStream
+from jackfield.requests.request import Request
+from jackfield.responses.exceptions import HTTPRequestEntityTooLarge
+from jackfield.testing.testing import make_mocked_request
 
 B = "formboundary"
 MP = {"Content-Type": f"multipart/form-data; boundary={B}"}

@@ -11,7 +11,7 @@ import pluggy
 import pytest
 
 import jackfield
-from jackfield import hookspecs
+from jackfield.host import hookspecs
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 HOOKS = sorted(n for n in dir(hookspecs) if n.startswith("jackfield_"))
@@ -49,7 +49,7 @@ def test_the_expected_hooks_exist() -> None:
 
 def test_star_import_into_a_plugin_module_is_harmless() -> None:
     namespace: dict[str, Any] = {}
-    exec("from jackfield.hookspecs import *", namespace)
+    exec("from jackfield.host.hookspecs import *", namespace)
     assert not [n for n in namespace if n.startswith("jackfield_")]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from jackfield import hookimpl
-from jackfield.host import (
+from jackfield.host.host import (
     PluginDependencyError,
     PluginHost,
     PluginInfo,
@@ -79,8 +79,8 @@ def dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WriteDist
 
 
 HELLO = """
-    from jackfield.host import PluginInfo
-    from jackfield.hookspecs import hookimpl
+    from jackfield.host.host import PluginInfo
+    from jackfield.host.hookspecs import hookimpl
 
     plugin_info = PluginInfo(name="hello", default=False, description="says hello")
 
@@ -105,8 +105,8 @@ def plugin_module(name: str, *, default: bool = True, requires: str = "()", **ex
     """Source of a hooks module that records its configure call in ``app["calls"]``."""
     opts = "".join(f", {k}={v}" for k, v in extra.items())
     return f"""
-        from jackfield.host import PluginInfo
-        from jackfield.hookspecs import hookimpl
+        from jackfield.host.host import PluginInfo
+        from jackfield.host.hookspecs import hookimpl
 
         plugin_info = PluginInfo(name={name!r}, default={default}, requires={requires}{opts})
 
@@ -522,7 +522,7 @@ def test_freeze_runs_hooks_once(app: FakeApp) -> None:
 
 
 def test_real_application_gets_the_plugins_it_names(hello: None) -> None:
-    from jackfield.app import Application
+    from jackfield.app.app import Application
 
     app = Application(plugins=["hello"])
     assert app["hello"] is True
@@ -533,7 +533,7 @@ def test_real_application_gets_the_plugins_it_names(hello: None) -> None:
 
 
 def test_real_application_freeze_reaches_plugins() -> None:
-    from jackfield.app import Application
+    from jackfield.app.app import Application
 
     log: list[str] = []
     app = Application(plugins=[Recorder("a", log)])
@@ -544,7 +544,7 @@ def test_real_application_freeze_reaches_plugins() -> None:
 
 
 def test_real_application_router_is_visible_to_configure_app() -> None:
-    from jackfield.app import Application
+    from jackfield.app.app import Application
 
     seen: list[Any] = []
 

@@ -1,4 +1,4 @@
-"""jackfield._json.dumps gives exactly json.dumps's text, errors included."""
+"""jackfield.responses._json.dumps gives exactly json.dumps's text, errors included."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jackfield import web
-from jackfield._json import dumps
+from jackfield.responses._json import dumps
 
 VALUES: list[Any] = [
     {"name": "alice", "id": 1},

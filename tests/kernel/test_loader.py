@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from jackfield._loader import AppLoadError, load_app, resolve_app
-from jackfield.app import Application
+from jackfield.app.app import Application
+from jackfield.runner._loader import AppLoadError, load_app, resolve_app
 
 MakeModule = Callable[[str], str]
 
 APPS = """
-    from jackfield.app import Application
+    from jackfield.app.app import Application
 
     VALUE = 42
     app = Application(plugins=[])

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from jackfield import web
-from jackfield.server import Server
+from jackfield.server.server import Server
 
 
 def slow_app(events: list[str], started: asyncio.Event, delay: float) -> web.Application:

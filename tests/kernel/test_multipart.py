@@ -10,8 +10,8 @@ import attrs
 import pytest
 from multidict import CIMultiDict
 
-from jackfield.app import Application
-from jackfield.multipart import (
+from jackfield.app.app import Application
+from jackfield.bodies.multipart import (
     MULTIPART_LIMITS,
     BodyPartReader,
     MultipartError,
@@ -20,7 +20,7 @@ from jackfield.multipart import (
     MultipartReader,
     set_multipart_limits,
 )
-from jackfield.testing import make_mocked_request
+from jackfield.testing.testing import make_mocked_request
 
 B = "b0undary"
 CT = {"Content-Type": f"multipart/form-data; boundary={B}"}

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from jackfield.app import Application
-from jackfield.request import Request
-from jackfield.response import Response, StreamResponse
+from jackfield.app.app import Application
+from jackfield.requests.request import Request
+from jackfield.responses.response import Response, StreamResponse
 
 from .conftest import exchange, make_tiny_app, statuses
 
@@ -152,7 +152,7 @@ async def test_handler_returning_a_non_response_is_a_500(serve: Any, tiny_app: A
 
 
 async def test_raised_and_returned_http_exceptions(serve: Any, tiny_app: Application) -> None:
-    from jackfield.exceptions import HTTPForbidden, HTTPFound
+    from jackfield.responses.exceptions import HTTPForbidden, HTTPFound
 
     async def raised(request: Request) -> Response:
         raise HTTPFound("/elsewhere")
@@ -321,7 +321,7 @@ async def test_slow_head_gets_408_and_close(serve: Any, tiny_app: Application) -
 async def test_a_whole_response_goes_out_in_one_write_after_prepare_receivers(
     serve: Any, tiny_app: Application, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jackfield.protocol import HttpProtocol
+    from jackfield.server.protocol import HttpProtocol
 
     calls: list[str] = []
     direct_writes: list[bytes] = []
@@ -678,7 +678,7 @@ async def test_held_answer_is_sent_before_the_connection_closes(
 
 async def test_write_soon_keeps_the_order_of_calls() -> None:
     """Unit level: held bytes go before a direct write, at the turn's end, or never."""
-    from jackfield.protocol import HttpProtocol
+    from jackfield.server.protocol import HttpProtocol
 
     written: list[bytes] = []
 
@@ -702,7 +702,7 @@ async def test_write_soon_keeps_the_order_of_calls() -> None:
 
     app = make_tiny_app()
     app.freeze()
-    from jackfield.server import Server
+    from jackfield.server.server import Server
 
     protocol = HttpProtocol(Server(app))
     protocol.connection_made(Transport())

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from jackfield.app import Application
-from jackfield.request import Request
-from jackfield.response import Response, StreamResponse, json_response
+from jackfield.app.app import Application
+from jackfield.requests.request import Request
+from jackfield.responses.response import Response, StreamResponse, json_response
 
 from .conftest import exchange, statuses
 
@@ -105,7 +105,7 @@ async def test_cork_does_not_outlive_the_response(serve: Any, tiny_app: Applicat
 async def test_shutdown_waits_for_handlers_of_departed_clients(serve: Any) -> None:
     """With handler_cancellation=False a handler outlives its connection;
     shutdown must still wait for it before on_cleanup."""
-    from jackfield.server import Server
+    from jackfield.server.server import Server
 
     from .conftest import make_tiny_app
 
@@ -166,7 +166,7 @@ async def test_writes_after_the_client_left_are_not_errors(
 
 @pytest.mark.parametrize("value", ["a\r\nX-Evil: 1", "caf\u00e9\u2603", "tab\there"])
 def test_server_header_is_checked_at_set_up(tiny_app: Application, value: str) -> None:
-    from jackfield.server import Server
+    from jackfield.server.server import Server
 
     with pytest.raises(ValueError, match="server_header"):
         Server(tiny_app, server_header=value)

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-from jackfield._sites import make_sites
-from jackfield.app import Application
-from jackfield.request import Request
-from jackfield.response import Response
-from jackfield.runner import (
+from jackfield.app.app import Application
+from jackfield.requests.request import Request
+from jackfield.responses.response import Response
+from jackfield.runner._sites import make_sites
+from jackfield.runner.runner import (
     AppRunner,
     GracefulExit,
     SockSite,
@@ -520,8 +520,8 @@ APP_SOURCE = textwrap.dedent(
     spec.loader.exec_module(conftest)
     make_tiny_app = conftest.make_tiny_app
 
-    from jackfield.response import Response
-    from jackfield.runner import run_app
+    from jackfield.responses.response import Response
+    from jackfield.runner.runner import run_app
 
     app = make_tiny_app()
     shutting_down = asyncio.Event()

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from jackfield._serve import serve_main
-from jackfield.app import Application
+from jackfield.app.app import Application
+from jackfield.runner._serve import serve_main
 
 KERNEL_TESTS = Path(__file__).resolve().parent
 
@@ -32,7 +32,7 @@ APP_MODULE = textwrap.dedent(
     spec.loader.exec_module(conftest)
     make_tiny_app = conftest.make_tiny_app
 
-    from jackfield.response import json_response
+    from jackfield.responses.response import json_response
 
     received = []
     not_callable = 42

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jackfield.streams import EMPTY_STREAM, BodyStream
+from jackfield.bodies.streams import EMPTY_STREAM, BodyStream
 
 
 class Valve:

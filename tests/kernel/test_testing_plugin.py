@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from jackfield.app import Application
-from jackfield.request import Request
-from jackfield.response import Response, json_response
-from jackfield.testing import TestClient, TestServer
+from jackfield.app.app import Application
+from jackfield.requests.request import Request
+from jackfield.responses.response import Response, json_response
+from jackfield.testing.testing import TestClient, TestServer
 
 pytest_plugins = ["pytester"]
 
@@ -26,8 +26,8 @@ USER_TESTS = textwrap.dedent(
     import pytest
 
     from jackfield import hookimpl
-    from jackfield.app import Application
-    from jackfield.response import Response, json_response
+    from jackfield.app.app import Application
+    from jackfield.responses.response import Response, json_response
 
     class Match:
         def __init__(self, handler, app):

@@ -6,8 +6,8 @@ import asyncio
 
 import uvloop
 
-from jackfield.response import Response
-from jackfield.server import Server
+from jackfield.responses.response import Response
+from jackfield.server.server import Server
 
 from .conftest import exchange, make_tiny_app, statuses
 
