@@ -29,11 +29,12 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from ..bodies.appkey import AppKey
+from ..host.host import PluginHost
+from ..server.server import make_server
 from .abc import no_expectation
 from .signals import Signal
 
 if TYPE_CHECKING:
-    from ..host.host import PluginHost
     from ..requests.request import Request
     from ..responses.response import StreamResponse
     from ..server.server import Server
@@ -128,8 +129,6 @@ class Application(MutableMapping[Any, Any]):
         handler_args: MutableMapping[str, Any] | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        from ..host.host import PluginHost
-
         if client_max_size is not None and client_max_size < 0:
             raise ValueError(f"client_max_size must be >= 0, got {client_max_size}")
         self._state: dict[Any, Any] = {}
@@ -347,8 +346,6 @@ class Application(MutableMapping[Any, Any]):
         if the app has start-up receivers. Stop with ``await
         handler.shutdown(timeout)`` between ``app.shutdown()`` and ``app.cleanup()``.
         """
-        from ..server.server import make_server
-
         if self._parent is not None:
             raise RuntimeError(
                 f"{self!r} is a sub-application; call make_handler() on the root application"

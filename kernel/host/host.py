@@ -303,7 +303,9 @@ class PluginHost:
         try:
             self._pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginLoadError(f"{exc}; the hooks are listed in jackfield.host.hookspecs") from exc
+            raise PluginLoadError(
+                f"{exc}; the hooks are listed in jackfield.host.hookspecs"
+            ) from exc
 
 
 def _missing(name: str, req: str, installed: bool) -> PluginDependencyError:

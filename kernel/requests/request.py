@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import namedtuple
+from collections import ChainMap, namedtuple
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from types import MappingProxyType
@@ -37,16 +37,18 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from ..bodies._decoding import DecodedSource, Readable, content_decoder
 from ..bodies._mime import decode_text
+from ..bodies.forms import FormFiles, read_post
+from ..bodies.multipart import MultipartLimits, MultipartReader, limits_for
 from ..http import RequestHead, parse_cookies, parse_http_date
 from ..responses._params import parse_params
+from ..responses.exceptions import HTTPRequestEntityTooLarge
+from ._continue import ContinueWatch
 
 if TYPE_CHECKING:
     from ..app.abc import AbstractMatchInfo
     from ..app.app import Application
-    from ..bodies._decoding import Readable
-    from ..bodies.forms import FormFiles
-    from ..bodies.multipart import MultipartLimits, MultipartReader
     from ..bodies.streams import BodyStream
     from ..responses.response import StreamResponse
     from ..server.protocol import HttpProtocol
@@ -381,8 +383,6 @@ class Request(MutableMapping[str, Any]):
     @property
     def config_dict(self) -> Mapping[Any, Any]:
         """The state of every app in the chain, innermost first."""
-        from collections import ChainMap
-
         apps = self._match_info.apps if self._match_info is not None else (self._root_app,)
         return ChainMap(*(a._state for a in reversed(apps)))
 
@@ -406,8 +406,6 @@ class Request(MutableMapping[str, Any]):
             protocol.flush()  # bytes written to it directly must follow earlier responses
         transport = protocol.transport
         if transport is not None and self.expects_continue:
-            from ._continue import ContinueWatch
-
             return ContinueWatch(transport, self._protocol)
         return transport
 
@@ -475,8 +473,6 @@ class Request(MutableMapping[str, Any]):
         return self.can_read_body
 
     def _too_large(self, actual: int | None) -> Exception:
-        from ..responses.exceptions import HTTPRequestEntityTooLarge
-
         return HTTPRequestEntityTooLarge(max_size=self.client_max_size, actual_size=actual)
 
     def _check_declared(self, limit: int) -> None:
@@ -490,8 +486,6 @@ class Request(MutableMapping[str, Any]):
         coding = self._head.headers.get("Content-Encoding")
         if not coding:
             return self._payload
-        from ..bodies._decoding import DecodedSource, content_decoder
-
         decoder = content_decoder(coding)
         return self._payload if decoder is None else DecodedSource(self._payload, decoder)
 
@@ -545,8 +539,6 @@ class Request(MutableMapping[str, Any]):
         ``limits`` overrides the application's ``MultipartLimits``.
         """
         if self._post is None:
-            from ..bodies.forms import read_post
-
             self._post = await read_post(self, limits)
         return self._post
 
@@ -558,22 +550,16 @@ class Request(MutableMapping[str, Any]):
         ``limits``). Raises ``MultipartError`` (400) without a valid boundary
         and 415 for an unknown Content-Encoding, before reading anything.
         """
-        from ..bodies.multipart import MultipartReader
-
         return MultipartReader(
             self._head.headers, self._decoded(), limits=limits or self._multipart_limits()
         )
 
     def _multipart_limits(self) -> MultipartLimits:
-        from ..bodies.multipart import limits_for
-
         mi = self._match_info
         return limits_for(mi.apps if mi is not None else (self._root_app,))
 
     def _form_files(self) -> FormFiles:
         if self._files is None:
-            from ..bodies.forms import FormFiles
-
             self._files = FormFiles(self)
         return self._files
 

@@ -15,6 +15,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ._loader import AppLoadError, load_app
+from .runner import run_app
+
 __all__ = ["serve_main"]
 
 PROG = "python -m jackfield.web"
@@ -96,11 +99,6 @@ def serve_main(
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        from ._loader import AppLoadError, load_app
-    except ImportError as exc:  # pragma: no cover - a broken installation
-        print(f"{PROG}: error: cannot load applications: {exc}", file=sys.stderr)
-        return 2
-    try:
         app = load_app(args.entry_func, rest)
     except AppLoadError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -112,8 +110,6 @@ def serve_main(
     if args.path is not None:
         options["path"] = args.path
     if run is None:
-        from .runner import run_app
-
         run = run_app
     run(app, **options)
     return 0

@@ -26,6 +26,7 @@ import pluggy
 from ..host import hookspecs
 from ..host.host import PluginError, discover, info_for
 from ._loader import AppLoadError, load_app, resolve_app
+from .runner import run_app
 
 if TYPE_CHECKING:
     from ..app.app import Application
@@ -260,11 +261,6 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_serve(ns: argparse.Namespace) -> int:
-    try:
-        from .runner import run_app
-    except ImportError as exc:
-        print(f"jackfield serve: error: the runner is not available ({exc})", file=sys.stderr)
-        return 2
     # An async init function is awaited by the runner, in the loop that serves the app.
     app = resolve_app(ns.app, ns.args)
     options = {k: getattr(ns, k) for k in ("host", "port", "path") if getattr(ns, k) is not None}

@@ -46,6 +46,13 @@ from ..http import (
 )
 from ..http import http_date as _http_date
 from ..requests.request import Request
+from ..responses.exceptions import (
+    HTTPBadRequest,
+    HTTPException,
+    HTTPNotImplemented,
+    HTTPRequestEntityTooLarge,
+    HTTPRequestHeaderFieldsTooLarge,
+)
 from ..responses.response import Response, StreamResponse
 from ._eager import FAST_PATH as _FAST_PATH
 from ._eager import drive, enter_task, leave_task
@@ -983,8 +990,6 @@ class HttpProtocol(asyncio.Protocol):
         return None
 
     def _response_for_exception(self, request: Request, exc: Exception) -> StreamResponse | None:
-        from ..responses.exceptions import HTTPException
-
         if self._active_response is not None:
             # Headers are out: a second response is impossible, close instead.
             transport = self.transport
@@ -1088,12 +1093,10 @@ def _wrong_type(request: Request, value: Any) -> TypeError:
 
 def _http_error_for(exc: ProtocolError) -> Exception:
     """The HTTP exception a handler reading a bad body gets (the parser's status)."""
-    from ..responses import exceptions
-
-    by_status: dict[int, type[exceptions.HTTPException]] = {
-        413: exceptions.HTTPRequestEntityTooLarge,
-        431: exceptions.HTTPRequestHeaderFieldsTooLarge,
-        501: exceptions.HTTPNotImplemented,
+    by_status: dict[int, type[HTTPException]] = {
+        413: HTTPRequestEntityTooLarge,
+        431: HTTPRequestHeaderFieldsTooLarge,
+        501: HTTPNotImplemented,
     }
-    cls = by_status.get(exc.status, exceptions.HTTPBadRequest)
+    cls = by_status.get(exc.status, HTTPBadRequest)
     return cls(text=f"{exc.status}: {exc.reason}")

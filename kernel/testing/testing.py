@@ -103,6 +103,8 @@ class TestServer:
         """Set the app up and start listening."""
         if self._runner is not None:
             raise RuntimeError(f"{self!r} is already started")
+        # Imported on first use, not a cycle: this pytest plugin loads in every
+        # pytest run, so loading it must not import the framework.
         from ..runner.runner import AppRunner, TCPSite
 
         runner = AppRunner(self.app, **self._runner_kwargs)

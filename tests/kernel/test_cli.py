@@ -9,7 +9,6 @@ import argparse
 import subprocess
 import sys
 import textwrap
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 import pytest
 
 from jackfield.host.host import discover
+from jackfield.runner import cli
 from jackfield.runner.cli import CommandRegistry, main
 
 
@@ -254,22 +254,12 @@ def test_serve_hands_the_app_to_the_runner(
     install: Install, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[Any, dict[str, Any]]] = []
-    runner = types.ModuleType("jackfield.runner.runner")
-    runner.run_app = lambda app, **kw: calls.append((app, kw))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "jackfield.runner.runner", runner)
+    monkeypatch.setattr(cli, "run_app", lambda app, **kw: calls.append((app, kw)))
     install(
         {"srv.py": "from jackfield.app.app import Application\napp = Application(plugins=[])\n"}
     )
     assert main(["serve", "-P", "8123", "srv:app"]) == 0
     assert calls == [(sys.modules["srv"].app, {"port": 8123})]
-
-
-def test_serve_without_runner_says_so(
-    install: Install, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "jackfield.runner.runner", None)
-    assert main(["serve", "srv:app"]) == 2
-    assert "runner is not available" in capsys.readouterr().err
 
 
 def test_registry_refuses_bad_and_taken_names() -> None:

@@ -1,4 +1,4 @@
-"""``jackfield.connection.Connection`` as ``HttpProtocol`` implements it: sendfile over a socket."""
+"""``jackfield.responses.Connection`` as ``HttpProtocol`` implements it: sendfile over a socket."""
 
 from __future__ import annotations
 

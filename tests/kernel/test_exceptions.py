@@ -1,4 +1,4 @@
-"""Tests for jackfield.exceptions: statuses, default bodies and the special constructors."""
+"""Tests for jackfield.responses.exceptions: statuses, default bodies, special constructors."""
 
 from __future__ import annotations
 

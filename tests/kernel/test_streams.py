@@ -1,4 +1,4 @@
-"""Tests for jackfield.streams: reading, back-pressure, limits and errors of BodyStream."""
+"""Tests for jackfield.bodies.streams: reading, back-pressure, limits and errors of BodyStream."""
 
 from __future__ import annotations
 
