@@ -35,7 +35,7 @@ from jackfield.runner.runner import (
     run_app,
 )
 
-KERNEL_TESTS = Path(__file__).resolve().parent
+KERNEL_TESTS = Path(__file__).resolve().parents[1]
 GUARD = 10.0  # seconds: fail instead of hanging when something never happens
 
 

@@ -20,7 +20,7 @@ import pytest
 from jackfield.app.app import Application
 from jackfield.runner._serve import serve_main
 
-KERNEL_TESTS = Path(__file__).resolve().parent
+KERNEL_TESTS = Path(__file__).resolve().parents[1]
 
 APP_MODULE = textwrap.dedent(
     """

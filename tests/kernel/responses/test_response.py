@@ -12,7 +12,7 @@ from jackfield.app.app import Application
 from jackfield.requests.request import Request
 from jackfield.responses.response import Response, StreamResponse, json_response
 
-from .conftest import exchange, statuses
+from ..conftest import exchange, statuses
 
 
 def get(path: str = "/", extra: str = "") -> bytes:
@@ -107,7 +107,7 @@ async def test_shutdown_waits_for_handlers_of_departed_clients(serve: Any) -> No
     shutdown must still wait for it before on_cleanup."""
     from jackfield.server.server import Server
 
-    from .conftest import make_tiny_app
+    from ..conftest import make_tiny_app
 
     events: list[str] = []
     entered = asyncio.Event()
@@ -173,7 +173,7 @@ def test_server_header_is_checked_at_set_up(tiny_app: Application, value: str) -
 
 
 async def test_server_header_can_be_changed_or_dropped(serve: Any) -> None:
-    from .conftest import make_tiny_app
+    from ..conftest import make_tiny_app
 
     for header, expected in (("edge/1", b"Server: edge/1\r\n"), (None, None)):
         app = make_tiny_app()

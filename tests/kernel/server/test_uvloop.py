@@ -9,7 +9,7 @@ import uvloop
 from jackfield.responses.response import Response
 from jackfield.server.server import Server
 
-from .conftest import exchange, make_tiny_app, statuses
+from ..conftest import exchange, make_tiny_app, statuses
 
 
 def test_hello_and_a_suspending_handler_on_uvloop() -> None:

@@ -16,7 +16,7 @@ from jackfield.app.app import Application
 from jackfield.requests.request import Request
 from jackfield.responses.response import Response, StreamResponse
 
-from .conftest import exchange, make_tiny_app, statuses
+from ..conftest import exchange, make_tiny_app, statuses
 
 
 async def hello(request: Request) -> Response:

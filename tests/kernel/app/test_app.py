@@ -14,7 +14,7 @@ from jackfield.requests.request import Request
 from jackfield.responses.exceptions import HTTPNotFound
 from jackfield.responses.response import Response, StreamResponse
 
-from .conftest import exchange, make_tiny_app, statuses
+from ..conftest import exchange, make_tiny_app, statuses
 
 
 def test_state_and_typed_keys(tiny_app: Application) -> None:

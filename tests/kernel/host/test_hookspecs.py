@@ -13,7 +13,7 @@ import pytest
 import jackfield
 from jackfield.host import hookspecs
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "plugins.md"
 HOOKS = sorted(n for n in dir(hookspecs) if n.startswith("jackfield_"))
 
 
