@@ -7,6 +7,8 @@ Layers, lowest first (a layer imports only the layers below it; import-linter's
 ``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
 ``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
 ``runner``, ``testing``.
+Responses sit below bodies because a body error is an HTTP exception and an
+HTTP exception is a response; requests, which read bodies, sit above both.
 """
 
 from .hookspecs import PROJECT, hookimpl, hookspec
