@@ -55,13 +55,11 @@ from jackfield.plugins.websocket import (
     WSMsgType,
 )
 
-from .abc import AbstractMatchInfo, AbstractRouter
-from .app import AppKey, Application, CleanupContext, middleware
-from .exceptions import *  # noqa: F403
-from .exceptions import __all__ as _exceptions_all
-from .forms import FileField
-from .http import Limits
-from .multipart import (
+from .app.abc import AbstractMatchInfo, AbstractRouter
+from .app.app import AppKey, Application, CleanupContext, middleware
+from .app.signals import Signal
+from .bodies.forms import FileField
+from .bodies.multipart import (
     MULTIPART_LIMITS,
     BodyPartReader,
     MultipartError,
@@ -70,10 +68,13 @@ from .multipart import (
     MultipartReader,
     set_multipart_limits,
 )
-from .protocol import HttpProtocol
-from .request import HttpVersion, HttpVersion10, HttpVersion11, Request
-from .response import ContentCoding, Response, StreamResponse, json_response
-from .runner import (
+from .bodies.streams import BodyStream
+from .http import Limits
+from .requests.request import HttpVersion, HttpVersion10, HttpVersion11, Request
+from .responses.exceptions import *  # noqa: F403
+from .responses.exceptions import __all__ as _exceptions_all
+from .responses.response import ContentCoding, Response, StreamResponse, json_response
+from .runner.runner import (
     AppRunner,
     BaseSite,
     GracefulExit,
@@ -82,9 +83,8 @@ from .runner import (
     UnixSite,
     run_app,
 )
-from .server import Server
-from .signals import Signal
-from .streams import BodyStream
+from .server.protocol import HttpProtocol
+from .server.server import Server
 
 __all__ = [
     "AbstractMatchInfo",
@@ -171,6 +171,6 @@ __all__ = [
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess test
     import sys
 
-    from ._serve import serve_main
+    from .runner._serve import serve_main
 
     sys.exit(serve_main())

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import sys
 from pathlib import Path
+from typing import Any, cast
+
+import pytest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,12 +57,45 @@ def test_installed_names_map_to_the_folders() -> None:
         assert _sources(plugins) == _sources(ROOT / "plugins")
 
 
-def test_the_kernel_contract_covers_every_kernel_module() -> None:
-    """Every kernel module but the web facade is bound by 'never import a plugin'."""
+# Top-level kernel modules outside the layers: the package, ``python -m``, the
+# web facade, the extension switch (imports nothing from jackfield) and the
+# compatibility modules kept for documented paths.
+OUTSIDE_THE_LAYERS = {"__init__", "__main__", "web", "_extensions"}
+COMPATIBILITY = {"abc", "accesslog", "cli", "hookspecs"}
+
+
+def _contract(name: str) -> dict[str, Any]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    contracts = config["tool"]["importlinter"]["contracts"]
-    (contract,) = [c for c in contracts if c["name"].startswith("The kernel never imports")]
-    modules = {f"jackfield.{p.stem}" for p in (ROOT / "kernel").glob("*.py")}
-    modules -= {"jackfield.__init__", "jackfield.web", "jackfield.__main__"}
-    modules |= {"jackfield.http"}
-    assert modules == set(contract["source_modules"])
+    (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == name]
+    return cast("dict[str, Any]", contract)
+
+
+def test_every_kernel_package_is_a_layer() -> None:
+    """Every package in kernel/ is named in the layers contract; no module sits beside them."""
+    packages = {p.parent.name for p in (ROOT / "kernel").glob("*/__init__.py")}
+    layers = _contract("The kernel is layered")
+    assert layers["containers"] == ["jackfield"]
+    assert set(layers["layers"]) == packages
+    modules = {p.stem for p in (ROOT / "kernel").glob("*.py")}
+    assert modules == OUTSIDE_THE_LAYERS | COMPATIBILITY
+
+
+def test_the_kernel_contract_covers_every_kernel_package() -> None:
+    """Every kernel package but the web facade is bound by 'never import a plugin'."""
+    packages = {p.parent.name for p in (ROOT / "kernel").glob("*/__init__.py")}
+    contract = _contract("The kernel never imports a plugin (except the web facade)")
+    expected = {f"jackfield.{p}" for p in packages} | {"jackfield._extensions"}
+    assert set(contract["source_modules"]) == expected
+    assert contract["forbidden_modules"] == ["jackfield.plugins"]
+
+
+@pytest.mark.parametrize("name", sorted(COMPATIBILITY))
+def test_compatibility_modules_only_re_export(name: str) -> None:
+    """A module kept for an old documented path holds imports and ``__all__``, nothing else."""
+    tree = ast.parse((ROOT / "kernel" / f"{name}.py").read_text())
+    doc, *body = tree.body
+    assert isinstance(doc, ast.Expr) and "compatibility" in ast.literal_eval(doc.value)
+    kinds = [type(node).__name__ for node in body]
+    assert kinds[-1] == "Assign" and set(kinds[:-1]) == {"ImportFrom"}
+    module = importlib.import_module(f"jackfield.{name}")
+    assert all(getattr(module, n) is not None for n in module.__all__)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from jackfield.exceptions import HTTPExpectationFailed
+from jackfield.responses import HTTPExpectationFailed
 
 if TYPE_CHECKING:
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["CONTINUE_LINE", "ExpectHandler", "default_expect_handler", "send_continue"]
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar, cast
 
 from jackfield.app import AppKey, Application
-from jackfield.request import Request
+from jackfield.requests import Request
 
 from ._job import Job
 from ._scheduler import ExceptionHandler, Scheduler

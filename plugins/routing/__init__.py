@@ -27,7 +27,7 @@ of its own, a copy of ``ResourceRegistry``::
 ``add_resource(path).add_route(method, handler)`` covers most needs;
 ``register_resource`` takes a resource of the plugin's own class with the
 members ``AbstractResource`` lists, whose ``resolve`` returns a
-``jackfield.abc.AbstractMatchInfo`` (or ``None``) and the allowed methods.
+``jackfield.app.AbstractMatchInfo`` (or ``None``) and the allowed methods.
 Such resources are asked in registration order, in their place among the
 compiled ones. ``add_routes`` takes any object with ``register(router)``.
 

@@ -35,7 +35,7 @@ def run(ns: argparse.Namespace) -> int:
     """Load the application named on the command line and print its routes."""
     # The kernel's loader turns "package.module:init_func" into an app; its
     # errors (AppLoadError) are reported by the jackfield command itself.
-    from jackfield._loader import load_app
+    from jackfield.runner import load_app
 
     app = load_app(ns.app, ns.args)
     rows = list(route_rows(app))

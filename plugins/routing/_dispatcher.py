@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
-from jackfield.abc import AbstractMatchInfo, AbstractRouter
-from jackfield.exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
+from jackfield.app import AbstractMatchInfo, AbstractRouter
+from jackfield.responses import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
 
 from ._index import DelegateStep, Index, Node, OpaqueStep, RunStep, TableStep
 from ._matchinfo import MatchInfoError, UrlMappingMatchInfo, matched
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import os
 
     from jackfield.app import Application
-    from jackfield.request import Request
+    from jackfield.requests import Request
 
     from ._extension import StaticProvider
 

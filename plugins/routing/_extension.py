@@ -26,7 +26,7 @@ class ResourceRegistry(Protocol):
       ``async resolve(request) -> (match_info | None, allowed_methods)``,
       ``add_prefix(prefix)``, ``raw_match(path)``, ``get_info()``,
       ``freeze()``, ``__len__`` and ``__iter__`` over its routes; the match
-      info it returns is a ``jackfield.abc.AbstractMatchInfo``. The router
+      info it returns is a ``jackfield.app.AbstractMatchInfo``. The router
       asks it in registration order and prepends the app to its ``apps``.
     * ``add_routes(definitions)`` registers objects with a
       ``register(router) -> list of routes`` method (route-table entries).

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jackfield.hookspecs import hookimpl
-from jackfield.host import PluginInfo
+from jackfield.host import PluginInfo, hookimpl
 
 from . import _cli
 from ._dispatcher import UrlDispatcher
 
 if TYPE_CHECKING:
     from jackfield.app import Application
-    from jackfield.cli import CommandRegistry
+    from jackfield.runner import CommandRegistry
 
 plugin_info = PluginInfo(
     name="routing",

@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from jackfield.abc import AbstractMatchInfo
+from jackfield.app import AbstractMatchInfo
 
 from ._routes import AbstractRoute, ExpectHandler, Handler, ResourceRoute, _no_expectation
 
 if TYPE_CHECKING:
     from jackfield.app import Application
-    from jackfield.exceptions import HTTPException
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import HTTPException, StreamResponse
 
 __all__ = ["MatchInfoError", "UrlMappingMatchInfo", "matched"]
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from jackfield.exceptions import HTTPNotFound, HTTPPermanentRedirect
+from jackfield.responses import HTTPNotFound, HTTPPermanentRedirect
 
 if TYPE_CHECKING:
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["normalize_path_middleware"]
 

@@ -33,8 +33,8 @@ from ._requestpath import routable_path
 from ._routes import METH_ANY, AbstractRoute, ExpectHandler, ResourceRoute
 
 if TYPE_CHECKING:
-    from jackfield.abc import AbstractMatchInfo
-    from jackfield.request import Request
+    from jackfield.app import AbstractMatchInfo
+    from jackfield.requests import Request
 
 __all__ = [
     "AbstractResource",

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from yarl import URL
 
-from jackfield.abc import no_expectation
+from jackfield.app import no_expectation
 
 from ._views import View
 
 if TYPE_CHECKING:
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
     from ._resources import AbstractResource
 

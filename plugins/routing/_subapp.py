@@ -20,15 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from jackfield.exceptions import HTTPMethodNotAllowed
+from jackfield.responses import HTTPMethodNotAllowed
 
 from ._requestpath import routable_path
 from ._resources import PrefixResource
 
 if TYPE_CHECKING:
-    from jackfield.abc import AbstractMatchInfo
-    from jackfield.app import Application
-    from jackfield.request import Request
+    from jackfield.app import AbstractMatchInfo, Application
+    from jackfield.requests import Request
 
     from ._routes import AbstractRoute
 

@@ -16,11 +16,11 @@ import inspect
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from jackfield.exceptions import HTTPMethodNotAllowed
+from jackfield.responses import HTTPMethodNotAllowed
 
 if TYPE_CHECKING:
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["View"]
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from cryptography.fernet import Fernet, MultiFernet
     from typing_extensions import Unpack
 
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["EncryptedCookieStorage", "SimpleCookieStorage"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jackfield.hookspecs import hookimpl
-from jackfield.host import PluginInfo
+from jackfield.host import PluginInfo, hookimpl
 
 from ._middleware import save_on_prepare, session_middleware
 from ._setup import STORAGE_KEY

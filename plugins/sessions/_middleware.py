@@ -22,7 +22,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from jackfield.app import middleware
-from jackfield.exceptions import HTTPException, HTTPServiceUnavailable
+from jackfield.responses import HTTPException, HTTPServiceUnavailable
 
 from ._errors import StorageUnavailableError
 from ._server import ServerStorage
@@ -32,8 +32,8 @@ from ._storage import AbstractStorage
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["get_session", "new_session", "save_on_prepare", "session_middleware"]
 

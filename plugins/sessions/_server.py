@@ -27,8 +27,8 @@ from ._storage import AbstractStorage, StorageSettings
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["Change", "ServerStorage", "new_session_id"]
 

@@ -31,8 +31,8 @@ from ._errors import CookieTooLargeError
 from ._session import Session
 
 if TYPE_CHECKING:
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",

@@ -33,9 +33,8 @@ from urllib.parse import quote, unquote
 from multidict import CIMultiDict
 from yarl import URL
 
-from jackfield.abc import no_expectation
-from jackfield.exceptions import HTTPForbidden, HTTPNotFound
-from jackfield.response import Response, StreamResponse
+from jackfield.app import no_expectation
+from jackfield.responses import HTTPForbidden, HTTPNotFound, Response, StreamResponse
 
 from ._conditions import Validators
 from ._ctype import content_type_for
@@ -47,7 +46,7 @@ from ._route import ExpectHandler, Handler, StaticMatchInfo, StaticRoute
 from ._variants import VARIANTS
 
 if TYPE_CHECKING:
-    from jackfield.request import Request
+    from jackfield.requests import Request
 
 __all__ = ["StaticResource"]
 

@@ -3,7 +3,7 @@
 Everything happens in ``prepare()``: pick the file (or its precompressed
 variant), decide the status (200, 206, 304, 412, 416) from the request's
 conditional and Range headers, send the head, then the bytes. It talks to
-the connection only through ``jackfield.connection.Connection``.
+the connection only through ``jackfield.responses.Connection``.
 
 How the bytes go, cheapest first:
 
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from multidict import istr
 
-from jackfield.response import StreamResponse
+from jackfield.responses import StreamResponse
 
 from ._conditions import (
     UNSATISFIABLE,
@@ -49,8 +49,8 @@ from ._files import SmallFiles, Target, lstat_variant, open_regular
 from ._variants import VARIANTS, accepted_codings
 
 if TYPE_CHECKING:
-    from jackfield.connection import Connection
-    from jackfield.request import Request
+    from jackfield.requests import Request
+    from jackfield.responses import Connection
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "SMALL_FILES", "FileResponse"]
 

@@ -4,7 +4,7 @@
 for GET, one for HEAD, sharing the resource's handler); ``StaticMatchInfo``
 is what routing a request to it produces: ``{"filename": <decoded rest of
 the path>}`` plus the handler and the chain of applications, as
-``jackfield.abc.AbstractMatchInfo`` asks.
+``jackfield.app.AbstractMatchInfo`` asks.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from jackfield.abc import AbstractMatchInfo
+from jackfield.app import AbstractMatchInfo
 
 if TYPE_CHECKING:
     from jackfield.app import Application
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
     from ._resource import StaticResource
 

@@ -15,8 +15,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from jackfield.request import Request
-from jackfield.response import StreamResponse
+from jackfield.requests import Request
+from jackfield.responses import StreamResponse
 
 from ._render import render_template_async
 

@@ -18,7 +18,7 @@ from ._keys import STATIC_ROOT_URL
 
 if TYPE_CHECKING:
     from jackfield.app import Application
-    from jackfield.request import Request
+    from jackfield.requests import Request
 
 __all__ = ["make_static", "request_processor", "url"]
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jackfield.hookspecs import hookimpl
-from jackfield.host import PluginInfo
+from jackfield.host import PluginInfo, hookimpl
 
 from ._context import make_middleware
 from ._keys import ENV, PROCESSORS

@@ -10,7 +10,7 @@ from jackfield.app import AppKey
 if TYPE_CHECKING:
     import jinja2
 
-    from jackfield.request import Request
+    from jackfield.requests import Request
 
 __all__ = ["ENV", "PROCESSORS", "STATIC_ROOT_URL", "ContextProcessor"]
 

@@ -21,8 +21,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jackfield.request import Request
-from jackfield.response import Response
+from jackfield.requests import Request
+from jackfield.responses import Response
 
 from ._context import processed, processed_async
 from ._jinja import jinja2

@@ -37,7 +37,7 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
-from jackfield.protocol import turn_flusher
+from jackfield.server import turn_flusher
 
 from ._assembler import MessageAssembler
 from ._deflate import DeflateParams, Deflater, Inflater
@@ -53,7 +53,7 @@ from ._frames import (
 from ._message import WebSocketError, WebSocketTimeoutError, WSMessage, WSMsgType
 
 if TYPE_CHECKING:
-    from jackfield.protocol import HttpProtocol
+    from jackfield.server import HttpProtocol
 
 __all__ = ["HIGH_WATER", "Connection"]
 

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from jackfield.exceptions import (
+from jackfield.responses import (
     HTTPBadRequest,
     HTTPException,
     HTTPMethodNotAllowed,
     HTTPServiceUnavailable,
     HTTPUpgradeRequired,
+    StreamResponse,
 )
-from jackfield.response import StreamResponse
 
 from ._assembler import valid_close_code
 from ._connection import Connection
@@ -37,8 +37,8 @@ from ._handshake import Handshake, HandshakeError, negotiate
 from ._message import CLOSED_MESSAGE, CLOSING_MESSAGE, WSMessage, WSMsgType
 
 if TYPE_CHECKING:
-    from jackfield.protocol import HttpProtocol
-    from jackfield.request import Request
+    from jackfield.requests import Request
+    from jackfield.server import HttpProtocol
 
 __all__ = ["WebSocketReady", "WebSocketResponse"]
 

@@ -10,10 +10,11 @@ from typing import IO, Any
 
 import pytest
 
-from jackfield import forms, web
-from jackfield.forms import FileField
-from jackfield.multipart import BodyPartReader, MultipartLimits, set_multipart_limits
-from jackfield.protocol import HttpProtocol
+from jackfield import web
+from jackfield.bodies import forms
+from jackfield.bodies.forms import FileField
+from jackfield.bodies.multipart import BodyPartReader, MultipartLimits, set_multipart_limits
+from jackfield.server.protocol import HttpProtocol
 
 from .conftest import exchange, read_to_close
 

@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 
 from jackfield import hookimpl
-from jackfield.abc import AbstractMatchInfo, AbstractRouter
-from jackfield.app import Application
-from jackfield.exceptions import HTTPMethodNotAllowed, HTTPNotFound
-from jackfield.server import Server
+from jackfield.app.abc import AbstractMatchInfo, AbstractRouter
+from jackfield.app.app import Application
+from jackfield.responses.exceptions import HTTPMethodNotAllowed, HTTPNotFound
+from jackfield.server.server import Server
 
 Handler = Callable[[Any], Awaitable[Any]]
 

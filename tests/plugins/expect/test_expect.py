@@ -9,10 +9,11 @@ import pluggy
 import pytest
 from multidict import CIMultiDict
 
-from jackfield import hookspecs, web
+from jackfield import web
+from jackfield.host import hookspecs
 from jackfield.plugins import expect
 from jackfield.plugins.expect import _hooks
-from jackfield.testing import make_mocked_request
+from jackfield.testing.testing import make_mocked_request
 
 READ_BOUND = 3.0
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from jackfield import web
-from jackfield.host import discover
+from jackfield.host.host import discover
 from jackfield.plugins import jobs
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jackfield.cli import main
+from jackfield.runner.cli import main
 
 APP_MODULE = """
 from jackfield import web

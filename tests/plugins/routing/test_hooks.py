@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from jackfield import hookimpl, web
-from jackfield.abc import AbstractRouter
-from jackfield.cli import CommandRegistry
-from jackfield.host import PluginInfo
+from jackfield.app.abc import AbstractRouter
+from jackfield.host.host import PluginInfo
 from jackfield.plugins.routing import RouteShadowWarning, UrlDispatcher, _hooks, configure
+from jackfield.runner.cli import CommandRegistry
 
 from .conftest import ok, other
 

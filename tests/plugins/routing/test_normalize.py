@@ -8,7 +8,7 @@ import pytest
 
 from jackfield import web
 from jackfield.plugins.routing import normalize_path_middleware
-from jackfield.testing import make_mocked_request
+from jackfield.testing.testing import make_mocked_request
 
 from .conftest import ok
 

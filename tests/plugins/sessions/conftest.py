@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 
 from jackfield import web
 from jackfield.plugins import sessions
-from jackfield.testing import TestClient
+from jackfield.testing.testing import TestClient
 
 REDIS_BINARY = shutil.which("redis-server") or (
     "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None

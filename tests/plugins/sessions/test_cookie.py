@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, MultiFernet
 
 from jackfield import web
 from jackfield.plugins import sessions
-from jackfield.testing import TestClient
+from jackfield.testing.testing import TestClient
 
 from .conftest import counter_app
 

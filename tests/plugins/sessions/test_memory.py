@@ -7,7 +7,7 @@ from typing import Any
 
 from jackfield.plugins import sessions
 from jackfield.plugins.sessions import _memory
-from jackfield.testing import TestClient
+from jackfield.testing.testing import TestClient
 
 from .conftest import counter_app
 

@@ -13,7 +13,7 @@ import pytest
 from jackfield import web
 from jackfield.plugins import sessions
 from jackfield.plugins.sessions import _hooks
-from jackfield.testing import TestClient, TestServer, make_mocked_request
+from jackfield.testing.testing import TestClient, TestServer, make_mocked_request
 
 KEY = os.urandom(32)
 
@@ -42,7 +42,7 @@ def test_the_plugin_is_not_on_by_default() -> None:
 
 
 def test_the_entry_point_is_installed_and_names_the_hooks_module() -> None:
-    from jackfield.host import discover
+    from jackfield.host.host import discover
 
     found = discover()["sessions"]
     assert found.builtin and found.value == "jackfield.plugins.sessions._hooks"

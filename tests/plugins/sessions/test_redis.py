@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 from jackfield import web
 from jackfield.plugins import sessions
-from jackfield.testing import TestClient
+from jackfield.testing.testing import TestClient
 
 from .conftest import RedisProcess, counter_app
 

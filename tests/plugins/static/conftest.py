@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from jackfield import web
-from jackfield.testing import TestServer
+from jackfield.testing.testing import TestServer
 
 SECRET = b"secret outside the root\n"
 HELLO = b"hello, static world\n"

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from jackfield import web
-from jackfield.connection import Connection
 from jackfield.plugins.static import _files
 from jackfield.plugins.static._response import SMALL_FILES
-from jackfield.testing import TestServer
+from jackfield.responses.connection import Connection
+from jackfield.testing.testing import TestServer
 
 from .conftest import HELLO, raw, status_of
 

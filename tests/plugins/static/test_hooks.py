@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jackfield import web
-from jackfield.host import PluginDependencyError
+from jackfield.host.host import PluginDependencyError
 from jackfield.plugins.static import StaticResource
 from jackfield.plugins.static._hooks import plugin_info
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from jackfield import web
-from jackfield.testing import TestServer
+from jackfield.testing.testing import TestServer
 
 from .conftest import HELLO, raw, status_of
 

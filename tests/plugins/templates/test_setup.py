@@ -12,7 +12,7 @@ import jinja2
 import pytest
 
 from jackfield import web
-from jackfield.host import discover
+from jackfield.host.host import discover
 from jackfield.plugins import templates
 
 from .conftest import WriteTemplates

@@ -17,7 +17,7 @@ import pytest
 
 from jackfield import web
 from jackfield.plugins.websocket import WebSocketResponse, WSMessage, WSMsgType
-from jackfield.testing import TestServer
+from jackfield.testing.testing import TestServer
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from jackfield import web
-from jackfield.host import discover
+from jackfield.host.host import discover
 from jackfield.plugins.websocket import _hooks
 
 from .conftest import Record, echo_handler, ws_url

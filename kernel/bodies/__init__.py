@@ -1,0 +1,33 @@
+"""Layer 3, bodies: body streams, content decoding, urlencoded forms and multipart.
+
+Above responses because a body error IS an HTTP exception (``MultipartError``
+subclasses ``HTTPBadRequest``, a response), below requests, which read bodies.
+``AppKey`` lives here too: ``MULTIPART_LIMITS`` is the lowest piece of
+application state, and ``jackfield.app`` re-exports the key.
+
+Layers, lowest first (a layer imports only the layers below it; import-linter's
+``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
+``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
+``runner``, ``testing``.
+Responses sit below bodies because a body error is an HTTP exception and an
+HTTP exception is a response; requests, which read bodies, sit above both.
+"""
+
+from .appkey import AppKey
+from .forms import FileField, FormFiles, read_multipart_form, read_post
+from .multipart import *  # noqa: F403
+from .multipart import __all__ as _multipart_all
+from .streams import EMPTY_STREAM, BodyStream
+from .urlencoded import parse_urlencoded
+
+__all__ = [
+    "AppKey",
+    "FileField",
+    "FormFiles",
+    "read_multipart_form",
+    "read_post",
+    *_multipart_all,
+    "EMPTY_STREAM",
+    "BodyStream",
+    "parse_urlencoded",
+]

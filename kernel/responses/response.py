@@ -1,0 +1,831 @@
+"""Responses: ``StreamResponse`` (streamed), ``Response`` (whole body), ``json_response``.
+
+A response is inert until ``prepare(request)``: that sends ``on_response_prepare``
+to every application in the route's chain, fixes the framing (Content-Length,
+chunked, or close-delimited for HTTP/1.0), and writes the head. A ``Response``
+that nobody prepared is sent by the connection loop in one write, head and body
+together (``_send_whole``), which is the common case and the fast one.
+
+Framing rules (RFC 9112 §6): HEAD, 1xx, 204 and 304 never carry a body; a
+declared Content-Length is enforced (writing more is an error); HTTP/1.1 without
+a length is chunked; HTTP/1.0 without a length closes the connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, istr
+
+from ..http import (
+    LAST_CHUNK,
+    body_allowed,
+    chunk,
+    format_http_date,
+    http_date,
+    reason_phrase,
+    serialize_head,
+    status_line,
+)
+from ._json import dumps as _json_dumps
+from ._params import parse_params
+
+if TYPE_CHECKING:
+    from ..requests.request import Request
+    from ..server.protocol import HttpProtocol
+
+__all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
+
+_CONTENT_TYPE = istr("Content-Type")
+_CONTENT_LENGTH = istr("Content-Length")
+_TRANSFER_ENCODING = istr("Transfer-Encoding")
+_CONNECTION = istr("Connection")
+_CONTENT_ENCODING = istr("Content-Encoding")
+_SET_COOKIE = istr("Set-Cookie")
+_DATE = istr("Date")
+_SERVER = istr("Server")
+_VARY = istr("Vary")
+
+
+class ContentCoding:
+    """Names of the codings ``enable_compression`` accepts."""
+
+    gzip = "gzip"
+    deflate = "deflate"
+    identity = "identity"
+
+
+_date_server_cache: tuple[int, str | None, str, bytes] = (-1, None, "", b"")
+
+
+def _date_server_blocks(server: str | None) -> tuple[int, str | None, str, bytes]:
+    """``(second, server, field lines, head end)``, rebuilt when the second changes.
+
+    The field lines are ``Date`` and ``Server``; the head end is what follows a
+    Content-Length value: CRLF, those lines and the blank line, as bytes. The
+    second is compared here rather than through ``http_date()``: one call less
+    per response (bench/, issue 2).
+    """
+    global _date_server_cache
+    cached = _date_server_cache
+    now = int(time.time())
+    if now == cached[0] and server == cached[1]:
+        return cached
+    date = format_http_date(now)
+    block = f"Date: {date}\r\n" + (f"Server: {server}\r\n" if server is not None else "")
+    _date_server_cache = (now, server, block, f"\r\n{block}\r\n".encode("latin-1"))
+    return _date_server_cache
+
+
+def _date_and_server(server: str | None) -> str:
+    """``Date`` and ``Server`` field lines for now."""
+    return _date_server_blocks(server)[2]
+
+
+# (status, reason, Content-Type) -> the checked head up to the Content-Length
+# value, for responses whose only fields are those two (bench/, issue 2).
+_head_starts: dict[tuple[int, str, str], bytes | None] = {}
+_MAX_HEAD_STARTS = 256
+_MISSING: Any = object()
+
+
+def _head_start(status: int, reason: str, ctype: str) -> bytes | None:
+    key = (status, reason, ctype)
+    try:
+        return _head_starts[key]
+    except KeyError:
+        pass
+    encoded = None
+    if ctype.isascii() and ctype.isprintable():
+        start = f"{status_line((1, 1), status, reason)}Content-Type: {ctype}\r\nContent-Length: "
+        encoded = start.encode("latin-1")
+    if len(_head_starts) < _MAX_HEAD_STARTS:
+        _head_starts[key] = encoded
+    return encoded
+
+
+# Response(text=...) without a charset of its own: the Content-Type to send.
+_TEXT_TYPES = {
+    None: "text/plain; charset=utf-8",
+    "text/plain": "text/plain; charset=utf-8",
+    "text/html": "text/html; charset=utf-8",
+    "application/json": "application/json; charset=utf-8",
+}
+
+
+def _accepted_codings(header: str) -> set[str]:
+    """Codings an Accept-Encoding value allows (RFC 9110 §12.5.3: ``q=0`` refuses)."""
+    accepted = set()
+    for item in header.lower().split(","):
+        name, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, eq, value = param.partition("=")
+            if eq and key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            accepted.add(name.strip())
+    return accepted
+
+
+class StreamResponse(MutableMapping[str, Any]):
+    """A response whose body is written piece by piece after ``prepare()``."""
+
+    # Defaults live on the class: a response only stores what differs, which
+    # saves a dozen attribute writes per request (bench/, issue 2).
+    _cookies: SimpleCookie | None = None
+    _chunked = False
+    _compression: str | None = None
+    _compression_applied = False
+    _compressor: Any = None
+    _keep_alive: bool | None = None
+    _proto: HttpProtocol | None = None
+    _send_body = True
+    _eof_sent = False
+    _body_length = 0
+    _remaining: int | None = None
+    _state: dict[str, Any] | None = None
+    # A Response(text=...) on the fast path has no header dict until someone
+    # asks for ``headers``: only ``_ctype``, its Content-Type (bench/, issue 2).
+    _headers: CIMultiDict[str] | None = None
+    _ctype: str | None = None
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._headers = CIMultiDict(headers) if headers is not None else CIMultiDict()
+        if reason is None and status == 200:
+            self._status = 200
+            self._reason = "OK"
+        else:
+            self.set_status(status, reason)
+
+    # -- status line
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        """Change the status (and reason) before the response is prepared."""
+        if self._proto is not None:
+            raise RuntimeError("cannot change the status: the headers were already sent")
+        status = int(status)
+        if not 100 <= status <= 999:
+            raise ValueError(f"status must be a three-digit code, got {status}")
+        if reason is not None and ("\r" in reason or "\n" in reason):
+            raise ValueError(f"reason must not contain CR or LF: {reason!r}")
+        self._status = status
+        self._reason = reason if reason is not None else reason_phrase(status)
+
+    # -- headers
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The response headers (change them before ``prepare()``)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = self._lazy_headers()
+        return headers
+
+    def _lazy_headers(self) -> CIMultiDict[str]:
+        """The header dict of a fast-path response, made on first use.
+
+        Holds what the response has so far: its Content-Type and, once sent,
+        the Content-Length that went out.
+        """
+        headers: CIMultiDict[str] = CIMultiDict()
+        if self._ctype is not None:
+            headers[_CONTENT_TYPE] = self._ctype
+            self._ctype = None
+        if self._proto is not None and body_allowed(self._status, "GET"):  # sent, with a length
+            body = getattr(self, "_body", None)
+            headers[_CONTENT_LENGTH] = str(len(body or b""))
+        return headers
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header as an int, or ``None``."""
+        value = self.headers.get(_CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self.headers.pop(_CONTENT_LENGTH, None)
+            return
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"content_length must be >= 0, got {value}")
+        if self._chunked:
+            raise RuntimeError("content_length cannot be set when chunked encoding is enabled")
+        self.headers[_CONTENT_LENGTH] = str(value)
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters."""
+        return parse_params(self.headers.get(_CONTENT_TYPE, "application/octet-stream"))[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        charset = self.charset
+        self.headers[_CONTENT_TYPE] = (
+            f"{value}; charset={charset}" if charset is not None else str(value)
+        )
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, or ``None``."""
+        value = self.headers.get(_CONTENT_TYPE)
+        if value is None:
+            return None
+        return parse_params(value)[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        mime = self.content_type
+        if value is None:
+            self.headers[_CONTENT_TYPE] = mime
+        else:
+            self.headers[_CONTENT_TYPE] = f"{mime}; charset={value.lower()}"
+
+    # -- cookies
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Cookies to send, as a ``http.cookies.SimpleCookie``."""
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+        partitioned: bool | None = None,
+    ) -> None:
+        """Add a ``Set-Cookie`` with the given attributes."""
+        cookies = self.cookies
+        cookies[name] = value
+        morsel: Morsel[str] = cookies[name]
+        if expires is not None:
+            morsel["expires"] = expires
+        if domain is not None:
+            morsel["domain"] = domain
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        if path is not None:
+            morsel["path"] = path
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            if samesite.lower() not in ("strict", "lax", "none"):
+                raise ValueError(f"samesite must be Strict, Lax or None, got {samesite!r}")
+            morsel["samesite"] = samesite
+        if partitioned:
+            with contextlib.suppress(Exception):  # Morsel knows it from Python 3.14 on
+                morsel["partitioned"] = True
+
+    def del_cookie(self, name: str, *, domain: str | None = None, path: str = "/") -> None:
+        """Ask the client to delete cookie ``name``."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+        )
+
+    # -- connection
+    @property
+    def keep_alive(self) -> bool | None:
+        """Whether the connection stays open after this response."""
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        """Close the connection after this response."""
+        self._keep_alive = False
+
+    @property
+    def chunked(self) -> bool:
+        """True when chunked transfer coding was requested."""
+        return self._chunked
+
+    def enable_chunked_encoding(self) -> None:
+        """Send the body with chunked transfer coding (HTTP/1.1)."""
+        if _CONTENT_LENGTH in self.headers:
+            raise RuntimeError("cannot enable chunked encoding when Content-Length is set")
+        self._chunked = True
+
+    @property
+    def compression(self) -> bool:
+        """True when compression was requested."""
+        return self._compression is not None
+
+    def enable_compression(self, force: str | None = None) -> None:
+        """Compress the body with gzip or deflate, as the client accepts.
+
+        ``force`` names a coding to use whatever the client said.
+        """
+        if force is not None and force not in ("gzip", "deflate", "identity"):
+            raise ValueError(f"force must be 'gzip', 'deflate' or 'identity', got {force!r}")
+        self._compression = force or "auto"
+
+    @property
+    def tcp_nodelay(self) -> bool:
+        """Whether Nagle's algorithm is off on the connection."""
+        return self._proto.tcp_nodelay if self._proto is not None else True
+
+    def set_tcp_nodelay(self, value: bool) -> None:
+        """Turn Nagle's algorithm off (True) or on."""
+        if self._proto is None:
+            raise RuntimeError("set_tcp_nodelay() needs a prepared response")
+        self._proto.set_tcp_nodelay(value)
+
+    @property
+    def tcp_cork(self) -> bool:
+        """Whether partial frames are held back (TCP_CORK/TCP_NOPUSH)."""
+        return self._proto.tcp_cork if self._proto is not None else False
+
+    def set_tcp_cork(self, value: bool) -> None:
+        """Hold back partial frames (True) until cleared."""
+        if self._proto is None:
+            raise RuntimeError("set_tcp_cork() needs a prepared response")
+        self._proto.set_tcp_cork(value)
+
+    # -- state
+    @property
+    def prepared(self) -> bool:
+        """True once the head was sent."""
+        return self._proto is not None
+
+    @property
+    def body_length(self) -> int:
+        """Body bytes written to the connection so far."""
+        return self._body_length
+
+    def __getitem__(self, key: str) -> Any:
+        if self._state is None:
+            raise KeyError(key)
+        return self._state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._state is None:
+            self._state = {}
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if self._state is None:
+            raise KeyError(key)
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state or ())
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._status} {self._reason}>"
+
+    # -- sending
+    async def prepare(self, request: Request) -> HttpProtocol | None:
+        """Send ``on_response_prepare`` and the head; return the connection."""
+        if self._eof_sent:
+            return None
+        if self._proto is not None:
+            return self._proto
+        await request._send_prepare_signal(self)
+        return self._start(request)
+
+    def _start(self, request: Request) -> HttpProtocol:
+        proto = request._protocol
+        version = request._head.version
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request.keep_alive and not proto.closing
+        if self._status == 101:
+            keep_alive = True  # the connection now belongs to the upgraded protocol
+        headers = self.headers
+        self._send_body = body_allowed(self._status, request.method)
+        if self._compression is not None and not self._compression_applied:
+            self._start_compression(request)
+        if _CONTENT_LENGTH in headers and not self._chunked:
+            self._remaining = int(headers[_CONTENT_LENGTH])
+        elif not self._send_body and self._status not in (204, 304) and self._status >= 200:
+            pass  # HEAD: keep whatever the GET would have said
+        elif self._status in (204, 304) or self._status < 200:
+            headers.pop(_TRANSFER_ENCODING, None)
+        elif version >= (1, 1):
+            self._chunked = True
+            headers[_TRANSFER_ENCODING] = "chunked"
+        else:
+            keep_alive = False
+        if self._chunked and version < (1, 1):
+            raise RuntimeError(
+                f"chunked encoding is not possible over HTTP/{version[0]}.{version[1]}"
+            )
+        self._keep_alive = keep_alive
+        tail = self._tail(version, keep_alive, proto)
+        proto._active_response = self
+        # RFC 9110 §2.5: answer with the highest version we conform to; the
+        # framing above already follows the request's version.
+        proto.write(serialize_head((1, 1), self._status, self._reason, self._iter_headers(), tail))
+        self._proto = proto
+        return proto
+
+    def _tail(self, version: tuple[int, int], keep_alive: bool, proto: HttpProtocol) -> str:
+        """Field lines the server adds: Connection when needed, Date, Server."""
+        headers = self.headers
+        tail = ""
+        if version >= (1, 1):
+            if not keep_alive:
+                tail = "Connection: close\r\n"
+        elif keep_alive:
+            tail = "Connection: keep-alive\r\n"
+        if _CONNECTION in headers:
+            tail = ""
+        server = proto.server_header
+        if _DATE in headers or (server is not None and _SERVER in headers):
+            if _DATE not in headers:
+                tail += f"Date: {http_date()}\r\n"
+            if server is not None and _SERVER not in headers:
+                tail += f"Server: {server}\r\n"
+            return tail
+        return tail + _date_and_server(server)
+
+    def _iter_headers(self) -> Any:
+        items = self.headers.items()
+        if self._cookies:
+            return [
+                *items,
+                *((_SET_COOKIE, m.OutputString()) for m in self._cookies.values()),
+            ]
+        return items
+
+    def _start_compression(self, request: Request) -> None:
+        coding = self._compression
+        if coding == "auto":
+            accepted = _accepted_codings(request.headers.get("Accept-Encoding", ""))
+            coding = "gzip" if "gzip" in accepted else "deflate" if "deflate" in accepted else None
+        if coding is None or coding == "identity":
+            self._compression = None
+            return
+        self._compression = coding
+        self._compression_applied = True
+        wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+        self._compressor = zlib.compressobj(wbits=wbits)
+        self.headers[_CONTENT_ENCODING] = coding
+        self.headers.add(_VARY, "Accept-Encoding")
+        self.headers.pop(_CONTENT_LENGTH, None)
+        self._chunked = request._head.version >= (1, 1)
+
+    def _frame(self, data: bytes) -> bytes:
+        """Compress, count and frame ``data`` for the wire."""
+        if self._compressor is not None:
+            data = self._compressor.compress(data)
+        if self._remaining is not None:
+            if len(data) > self._remaining:
+                raise RuntimeError(
+                    f"response body exceeds the declared Content-Length by "
+                    f"{len(data) - self._remaining} bytes"
+                )
+            self._remaining -= len(data)
+        self._body_length += len(data)
+        return chunk(data) if self._chunked else data
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a piece of the body, waiting while the client reads slowly."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, bytearray or memoryview, got {type(data)!r}")
+        proto = self._proto
+        if proto is None:
+            raise RuntimeError("call prepare() before write()")
+        if self._eof_sent:
+            raise RuntimeError("cannot write() after write_eof()")
+        if not data or not self._send_body:
+            return
+        proto.write(self._frame(bytes(data)))
+        await proto.drain()
+
+    async def drain(self) -> None:
+        """Wait until the connection's write buffer drains."""
+        if self._proto is not None:
+            await self._proto.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Send the last piece of the body and end the response."""
+        if self._eof_sent:
+            return
+        proto = self._proto
+        if proto is None:
+            raise RuntimeError("call prepare() before write_eof()")
+        out = self._frame(bytes(data)) if data and self._send_body else b""
+        if self._compressor is not None and self._send_body:
+            tail = self._compressor.flush()
+            self._body_length += len(tail)
+            out += chunk(tail) if self._chunked else tail
+        if self._chunked and self._send_body:
+            out += LAST_CHUNK
+        if out:
+            proto.write(out)
+        self._eof_sent = True
+        if self._remaining and self._send_body:
+            # Fewer bytes than Content-Length announced: the client would wait for
+            # the rest and misread the next response, so this connection must end.
+            logging.getLogger("jackfield.server").warning(
+                "response ended %d bytes short of its Content-Length; closing the connection",
+                self._remaining,
+            )
+            self._keep_alive = False
+            proto.close_when_idle()
+        await proto.drain()
+
+
+class Response(StreamResponse):
+    """A response with the whole body in memory (``text=`` or ``body=``)."""
+
+    _body: bytes | None
+    _compressed_body: bytes | None = None
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+    ) -> None:
+        if (
+            headers is None
+            and body is None
+            and charset is None
+            and text.__class__ is str
+            and content_type in _TEXT_TYPES
+        ):
+            # The usual Response(text=...) and json_response(): nothing to
+            # reconcile, so none of the checks below (bench/, issue 2).
+            self._ctype = _TEXT_TYPES[content_type]  # the header dict comes when asked for
+            self._body = text.encode()  # type: ignore[union-attr]  # a str, tested above
+            if reason is None and status == 200:
+                self._status = 200
+                self._reason = "OK"
+            else:
+                self.set_status(status, reason)
+            return
+        super().__init__(status=status, reason=reason, headers=headers)
+        if body is not None and text is not None:
+            raise ValueError("pass body= or text=, not both")
+        hdrs = self.headers
+        if text is not None:
+            if not isinstance(text, str):
+                raise TypeError(f"text must be str, got {type(text)!r}")
+            if content_type is not None and "charset" in content_type:
+                raise ValueError("pass the charset with charset=, not inside content_type")
+            if _CONTENT_TYPE in hdrs and (content_type or charset):
+                raise ValueError("pass Content-Type in headers or with content_type=, not both")
+            charset = charset or "utf-8"
+            if _CONTENT_TYPE not in hdrs:
+                hdrs[_CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            self._body = text.encode(charset)
+        else:
+            if _CONTENT_TYPE in hdrs and (content_type or charset):
+                raise ValueError("pass Content-Type in headers or with content_type=, not both")
+            if content_type is not None:
+                if charset is not None:
+                    content_type += f"; charset={charset}"
+                hdrs[_CONTENT_TYPE] = content_type
+            self._body = None
+            if body is not None:
+                self.body = body
+                if _CONTENT_TYPE not in hdrs:
+                    hdrs[_CONTENT_TYPE] = "application/octet-stream"
+
+    @property
+    def body(self) -> bytes | None:
+        """The body bytes, or ``None``."""
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        if value is None:
+            self._body = None
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            self._body = bytes(value)
+        elif isinstance(value, str):
+            raise TypeError("body must be bytes; for a str use text=")
+        else:
+            raise TypeError(f"body must be bytes, bytearray or memoryview, got {type(value)!r}")
+
+    @property
+    def text(self) -> str | None:
+        """The body decoded with the charset (utf-8 by default), or ``None``."""
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"text must be str, got {type(value)!r}")
+        if _CONTENT_TYPE not in self.headers:
+            self.headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        self._body = value.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        """The body's length (or the Content-Length header when set)."""
+        if _CONTENT_LENGTH in self.headers:
+            return int(self.headers[_CONTENT_LENGTH])
+        if self._chunked or self._compression is not None:
+            return None
+        return len(self._body) if self._body is not None else 0
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("a Response's content length comes from its body; set body or text")
+
+    def _start(self, request: Request) -> HttpProtocol:
+        body = self._body or b""
+        if self._compression is not None:
+            self._start_compression(request)
+            if self._compressor is not None:
+                body = self._compressor.compress(body) + self._compressor.flush()
+                self._compressor = None
+                self._chunked = False
+        self._compressed_body = body
+        if not self._chunked:
+            self.headers[_CONTENT_LENGTH] = str(len(body))
+        return super()._start(request)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Send the body (when prepared without writes) and end the response."""
+        if self._eof_sent:
+            return
+        body, self._compressed_body = self._compressed_body, None
+        if body is not None and self._body_length == 0:
+            data = body + bytes(data)
+        await super().write_eof(data)
+
+    def _send_whole(self, request: Request) -> bool:
+        """Write head and body in one write; False if this response needs ``prepare()``.
+
+        The caller has checked that no ``on_response_prepare`` receiver exists,
+        or has sent that signal already.
+        """
+        global _last_head
+        if self._compression is not None or self._chunked:
+            return False
+        proto = request._protocol
+        body = self._body or b""
+        version = request._head.version
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request._head.keep_alive and not proto.closing
+        self._keep_alive = keep_alive
+        status = self._status
+        # body_allowed(), inlined: this runs for every response. ``framed``: the
+        # status has a body, so the head carries Content-Length (even for HEAD).
+        framed = not (status < 200 or status == 204 or status == 304)
+        self._send_body = send_body = framed and request.method != "HEAD"
+        length = len(body)
+        headers = self._headers
+        if headers is None:  # Response(text=...)'s fast path: Content-Type only
+            ctype = self._ctype
+        else:
+            if framed:
+                headers[_CONTENT_LENGTH] = str(length)
+            ctype = headers.get(_CONTENT_TYPE) if len(headers) == 2 else None
+        head = None
+        if ctype is not None and framed and keep_alive and self._cookies is None:
+            # Content-Type and Content-Length only: the head is a cached, checked
+            # prefix, the length and the Date/Server block (bench/, issue 2).
+            # _head_start() and _date_server_blocks() on a cache hit, without the calls.
+            start = _head_starts.get((status, self._reason, ctype), _MISSING)
+            if start is _MISSING:
+                start = _head_start(status, self._reason, ctype)
+            if start is not None and version >= (1, 1):
+                server = proto.server_header
+                dated = _date_server_cache
+                if int(time.time()) != dated[0] or server != dated[1]:
+                    dated = _date_server_blocks(server)
+                # The last head built, reused while prefix, length and second
+                # stay the same: cheaper than formatting it (bench/, issue 2).
+                last = _last_head
+                end = dated[3]
+                if last[0] is start and last[1] == length and last[2] is end:
+                    head = last[3]
+                else:
+                    head = b"%b%d%b" % (start, length, end)
+                    _last_head = (start, length, end, head)
+                if send_body and body:
+                    self._body_length = length
+                    proto._active_response = self
+                    proto.write_soon(head + body)
+                    self._proto = proto
+                    self._eof_sent = True
+                    return True
+        if head is None:
+            if headers is None:
+                headers = self.headers
+                if framed:
+                    headers[_CONTENT_LENGTH] = str(length)
+            tail = self._tail(version, keep_alive, proto)
+            head = serialize_head((1, 1), status, self._reason, self._iter_headers(), tail)
+        proto._active_response = self
+        if send_body and body:
+            self._body_length = length
+            proto.write_soon(head + body)
+        else:
+            proto.write_soon(head)
+        self._proto = proto
+        self._eof_sent = True
+        return True
+
+
+# (prefix, length, head end, the head they make): _send_whole's one-entry memo.
+_last_head: tuple[bytes, int, bytes, bytes] = (b"", -1, b"", b"")
+_NO_DATA: Any = object()
+_new_response = object.__new__
+
+
+def json_response(
+    data: Any = _NO_DATA,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    content_type: str = "application/json",
+    dumps: Callable[[Any], str] = _json_dumps,
+) -> Response:
+    """Return a ``Response`` whose body is ``data`` serialised by ``dumps``.
+
+    The default ``dumps`` gives the same text as ``json.dumps(data)``, faster.
+    """
+    if data is not _NO_DATA:
+        if text is not None or body is not None:
+            raise ValueError("pass data, text or body, only one of them")
+        text = dumps(data)
+        if (
+            headers is None
+            and status == 200
+            and reason is None
+            and content_type == "application/json"
+            and text.__class__ is str
+        ):
+            # What Response(text=...)'s fast path builds, without the call (bench/, issue 3).
+            response: Response = _new_response(Response)
+            response._ctype = "application/json; charset=utf-8"
+            response._body = text.encode()
+            response._status = 200
+            response._reason = "OK"
+            return response
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )

@@ -1,0 +1,19 @@
+"""Layer 9, testing: a real server on loopback and a client for it, and the pytest plugin.
+
+The top layer: it starts applications with the runner. This package is the
+pytest plugin (entry point ``pytest11``); its fixtures come from
+``testing.py``, and ``make_mocked_request`` is imported on first use (the
+module ``__getattr__``), so that loading the plugin stays cheap.
+
+Layers, lowest first (a layer imports only the layers below it; import-linter's
+``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
+``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
+``runner``, ``testing``.
+Responses sit below bodies because a body error is an HTTP exception and an
+HTTP exception is a response; requests, which read bodies, sit above both.
+"""
+
+from .testing import TestClient, TestServer, client_for, server_for
+from .testing import __getattr__ as __getattr__  # make_mocked_request, on first use
+
+__all__ = ["TestClient", "TestServer", "client_for", "make_mocked_request", "server_for"]

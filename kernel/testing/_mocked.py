@@ -1,0 +1,124 @@
+"""A request without a socket, for unit tests of handlers and middlewares.
+
+``make_mocked_request`` builds a real ``Request`` over a ``RecordingConnection``
+that keeps every byte written, so a test can prepare a response and inspect
+exactly what would have gone on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ..app.app import Application
+from ..bodies.streams import BodyStream
+from ..http import RequestHead
+from ..requests.request import Request
+from ..server.protocol import HttpProtocol
+
+__all__ = ["RecordingConnection", "make_mocked_request"]
+
+
+class RecordingConnection:
+    """Stands in for ``HttpProtocol``: records writes, never blocks."""
+
+    def __init__(self) -> None:
+        self.written = bytearray()
+        self.transport = None
+        self.closing = False
+        self.secure = False
+        self.remote: str | None = "127.0.0.1"
+        self.sockname: Any = ("127.0.0.1", 8080)
+        self.server_header: str | None = "jackfield"
+        self.tcp_nodelay = True
+        self.tcp_cork = False
+        self._active_response: Any = None
+        try:
+            self.loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = asyncio.new_event_loop()
+
+    _queue_head_expects_continue = False
+    _continue_sent = False
+    # The connection's own 100-Continue book-keeping, not a copy of it.
+    expects_continue = HttpProtocol.expects_continue
+    mark_continue_sent = HttpProtocol.mark_continue_sent
+
+    _held: tuple[bytes, ...] = ()  # nothing is ever held: write_soon() writes at once
+
+    def write(self, data: bytes) -> None:
+        """Keep ``data``."""
+        self.written += data
+
+    write_soon = write
+
+    def flush(self) -> None:
+        """Nothing is held."""
+
+    async def drain(self) -> None:
+        """Nothing to wait for."""
+
+    def set_tcp_nodelay(self, value: bool) -> None:
+        """Record the setting."""
+        self.tcp_nodelay = value
+
+    def set_tcp_cork(self, value: bool) -> None:
+        """Record the setting."""
+        self.tcp_cork = value
+
+
+def make_mocked_request(
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    app: Application | None = None,
+    match_info: Any = None,
+    version: tuple[int, int] = (1, 1),
+    body: bytes | None = None,
+    client_max_size: int | None = None,
+) -> Request:
+    """Return a ``Request`` for ``method path`` that needs no server.
+
+    ``app`` defaults to a fresh ``Application(plugins=[])`` (no router).
+    ``body`` becomes the request's body stream. What responses write ends up
+    in ``request.protocol.written``.
+    """
+    hdrs = CIMultiDict(headers or {})
+    if version >= (1, 1) and "Host" not in hdrs:
+        hdrs["Host"] = "localhost"
+    if body is not None and "Content-Length" not in hdrs:
+        hdrs["Content-Length"] = str(len(body))
+    connection = [v.lower() for v in hdrs.getall("Connection", ())]
+    keep_alive = "close" not in connection if version >= (1, 1) else "keep-alive" in connection
+    head = RequestHead(
+        method=method,
+        target=path,
+        version=version,
+        headers=CIMultiDictProxy(hdrs),
+        raw_fields=b"\r\n".join(f"{k}: {v}".encode("latin-1") for k, v in hdrs.items()),
+        keep_alive=keep_alive,
+        chunked=False,
+        content_length=len(body) if body is not None else None,
+        upgrade="upgrade" in connection and "Upgrade" in hdrs,
+        expect=hdrs.get("Expect"),
+    )
+    stream = BodyStream(limit=2**16, on_pause=None, on_resume=None)
+    if body:
+        stream.feed_data(body)
+    stream.feed_eof()
+    if app is None:
+        app = Application(plugins=[])
+    request = Request(
+        head,
+        stream,
+        RecordingConnection(),  # type: ignore[arg-type]
+        app,
+        client_max_size=client_max_size,
+    )
+    if match_info is not None:
+        request._match_info = match_info
+    return request
