@@ -13,7 +13,7 @@ HTTP exception is a response; requests, which read bodies, sit above both.
 """
 
 from .abc import AbstractMatchInfo, AbstractRouter, no_expectation
-from .app import AppKey, Application, CleanupContext, middleware
+from .app import AppKey, Application, CleanupContext, Handler, Middleware, middleware
 from .signals import Signal
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "AppKey",
     "Application",
     "CleanupContext",
+    "Handler",
+    "Middleware",
     "Signal",
     "middleware",
     "no_expectation",

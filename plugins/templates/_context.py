@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     import jinja2
 
     from jackfield.app import Handler
-    from jackfield.request import Request
-    from jackfield.response import StreamResponse
+    from jackfield.requests import Request
+    from jackfield.responses import StreamResponse
 
 __all__ = ["make_middleware", "processed", "processed_async"]
 

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jackfield._decoding import OUT_CHUNK, Decoder, content_decoder, transfer_decoder
-from jackfield.exceptions import HTTPException
+from jackfield.bodies._decoding import OUT_CHUNK, Decoder, content_decoder, transfer_decoder
+from jackfield.responses import HTTPException
 
-from ..fuzzing import PROFILE
+from ...fuzzing import PROFILE
 
 assert PROFILE  # importing tests.fuzzing loaded the hypothesis profile
 

@@ -18,11 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
-from jackfield.exceptions import HTTPException
-from jackfield.forms import FormFiles, parse_urlencoded, read_multipart_form
-from jackfield.multipart import BodyPartReader, MultipartLimits, MultipartReader
+from jackfield.bodies.forms import FormFiles, parse_urlencoded, read_multipart_form
+from jackfield.bodies.multipart import BodyPartReader, MultipartLimits, MultipartReader
+from jackfield.responses import HTTPException
 
-from ..fuzzing import PROFILE
+from ...fuzzing import PROFILE
 
 assert PROFILE  # importing tests.fuzzing loaded the hypothesis profile
 
