@@ -5,12 +5,7 @@ subclasses ``HTTPBadRequest``, a response), below requests, which read bodies.
 ``AppKey`` lives here too: ``MULTIPART_LIMITS`` is the lowest piece of
 application state, and ``jackfield.app`` re-exports the key.
 
-Layers, lowest first (a layer imports only the layers below it; import-linter's
-``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
-``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
-``runner``, ``testing``.
-Responses sit below bodies because a body error is an HTTP exception and an
-HTTP exception is a response; requests, which read bodies, sit above both.
+The order of the layers and why: the ``jackfield`` package docstring.
 """
 
 from .appkey import AppKey

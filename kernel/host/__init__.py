@@ -3,12 +3,7 @@
 Below the application, which creates its host when it is built; the hook
 specifications mention ``Application`` in type annotations only.
 
-Layers, lowest first (a layer imports only the layers below it; import-linter's
-``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
-``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
-``runner``, ``testing``.
-Responses sit below bodies because a body error is an HTTP exception and an
-HTTP exception is a response; requests, which read bodies, sit above both.
+The order of the layers and why: the ``jackfield`` package docstring.
 """
 
 from .hookspecs import PROJECT, hookimpl, hookspec

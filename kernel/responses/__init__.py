@@ -6,12 +6,7 @@ IS a response (the spec: ``raise web.HTTPNotFound()`` or return it) and a body
 error IS an HTTP exception (``MultipartError`` is an ``HTTPBadRequest``), while a
 request reads bodies. Only the codec (``jackfield.http``) is below this layer.
 
-Layers, lowest first (a layer imports only the layers below it; import-linter's
-``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
-``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
-``runner``, ``testing``.
-Responses sit below bodies because a body error is an HTTP exception and an
-HTTP exception is a response; requests, which read bodies, sit above both.
+The order of the layers and why: the ``jackfield`` package docstring.
 """
 
 from .connection import Connection

@@ -3,12 +3,7 @@
 Above the application it runs. ``load_app`` (``module:function`` specs) is
 exported for plugins that add commands.
 
-Layers, lowest first (a layer imports only the layers below it; import-linter's
-``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
-``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
-``runner``, ``testing``.
-Responses sit below bodies because a body error is an HTTP exception and an
-HTTP exception is a response; requests, which read bodies, sit above both.
+The order of the layers and why: the ``jackfield`` package docstring.
 """
 
 from ._loader import AppLoadError, load_app, resolve_app

@@ -5,12 +5,7 @@ pytest plugin (entry point ``pytest11``); its fixtures come from
 ``testing.py``, and ``make_mocked_request`` is imported on first use (the
 module ``__getattr__``), so that loading the plugin stays cheap.
 
-Layers, lowest first (a layer imports only the layers below it; import-linter's
-``layers`` contract in pyproject.toml checks it): ``http`` (the codec),
-``responses``, ``bodies``, ``requests``, ``server``, ``host``, ``app``,
-``runner``, ``testing``.
-Responses sit below bodies because a body error is an HTTP exception and an
-HTTP exception is a response; requests, which read bodies, sit above both.
+The order of the layers and why: the ``jackfield`` package docstring.
 """
 
 from .testing import TestClient, TestServer, client_for, server_for

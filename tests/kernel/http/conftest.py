@@ -143,3 +143,16 @@ def rejection_of(data: bytes, limits: Limits | None = None) -> Rejected:
 def rejection() -> Callable[..., Rejected]:
     """``rejection(data, limits=None) -> Rejected``: ``.status`` and ``.reason`` of the error."""
     return rejection_of
+
+
+# Small limits, so over-limit cases stay a few bytes (bad-input table and fuzzing).
+SMALL = Limits(
+    max_request_line=64,
+    max_field_size=64,
+    max_headers_size=256,
+    max_header_count=5,
+    max_chunk_size=100,
+    max_chunk_ext_size=16,
+    max_trailer_size=64,
+    max_trailer_count=2,
+)

@@ -22,6 +22,8 @@ from jackfield.http import (
     RequestParser,
 )
 
+from .conftest import SMALL
+
 H = b"Host: h"
 
 
@@ -46,16 +48,6 @@ def get_with(*lines: bytes) -> bytes:
     return req(b"Host: h", *lines)
 
 
-SMALL = Limits(
-    max_request_line=64,
-    max_field_size=64,
-    max_headers_size=256,
-    max_header_count=5,
-    max_chunk_size=100,
-    max_chunk_ext_size=16,
-    max_trailer_size=64,
-    max_trailer_count=2,
-)
 MANY_FIELDS = [b"X-F%d: v" % i for i in range(6)]
 
 CASES = [

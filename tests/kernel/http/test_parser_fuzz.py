@@ -26,23 +26,13 @@ from jackfield.http import (
 )
 
 from ...fuzzing import PROFILE
-from .conftest import Rejected, parse_checked, run
+from .conftest import SMALL, Rejected, parse_checked, run
 from .request_strategies import mutated, splits, tricky_requests
 
 assert PROFILE  # importing tests.fuzzing loaded the hypothesis profile
 
 # The statuses ProtocolError documents.
 STATUSES = {400, 413, 414, 431, 501, 505}
-SMALL = Limits(
-    max_request_line=64,
-    max_field_size=64,
-    max_headers_size=256,
-    max_header_count=5,
-    max_chunk_size=100,
-    max_chunk_ext_size=16,
-    max_trailer_size=64,
-    max_trailer_count=2,
-)
 CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 limits = st.sampled_from([Limits(), SMALL])
