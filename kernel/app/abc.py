@@ -101,19 +101,6 @@ class AbstractRouter(abc.ABC):
     async def resolve(self, request: Request) -> AbstractMatchInfo:
         """Find the route for ``request``; see the module docstring."""
 
-    def resolve_now(self, request: Request) -> AbstractMatchInfo | None:
-        """Return the match info for ``request`` if it is found without awaiting.
-
-        Optional: the default returns ``None``, and the kernel then awaits
-        ``resolve``. A router that answers here must give exactly what
-        ``resolve`` would; it may return ``None`` for any case it prefers to
-        leave to ``resolve`` (errors, sub-applications, custom resources).
-        The match info it returns is final: already frozen, as the kernel
-        does not call ``freeze()`` on it (one call less per request).
-        Added in 0.2.
-        """
-        return None
-
     @abc.abstractmethod
     def add_subapp(self, prefix: str, subapp: Application) -> Any:
         """Serve ``subapp`` under ``prefix``; return the resource created."""

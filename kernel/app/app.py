@@ -155,8 +155,6 @@ class Application(MutableMapping[Any, Any]):
         self._default_expect: ExpectHandler = no_expectation
         self._has_prepare_receivers = False
         self._router: AbstractRouter | None = None
-        # The router's optional synchronous lookup (AbstractRouter.resolve_now).
-        self._resolve_now: Callable[[Request], AbstractMatchInfo | None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown_waiters: list[Callable[[], Awaitable[object]]] = []
         self._host: PluginHost = PluginHost(self, plugins)
@@ -164,8 +162,6 @@ class Application(MutableMapping[Any, Any]):
 
     def _install_router(self, router: AbstractRouter | None) -> None:
         self._router = router
-        # Duck-typed: a replacement router need not subclass AbstractRouter.
-        self._resolve_now = getattr(router, "resolve_now", None)
 
     # -- identity: an app is a mapping, but two apps are never "equal"
     __hash__ = object.__hash__
@@ -423,34 +419,15 @@ class Application(MutableMapping[Any, Any]):
         await self._on_cleanup.send(self)
 
     # -- per request
-    def _start(self, request: Request) -> Awaitable[StreamResponse]:
-        """Return the awaitable that answers ``request``.
-
-        When the router can match without awaiting (``resolve_now``) and no
-        expectation needs handling, that is the cached middleware chain's own
-        coroutine: one coroutine per request instead of four (bench/, issue 2).
-        Otherwise it is ``_handle``, which gives the same answer the long way.
-        """
-        resolve_now = self._resolve_now
-        if resolve_now is not None and request._head.expect is None:
-            match_info = resolve_now(request)
-            if match_info is not None:  # final as it comes (see AbstractRouter.resolve_now)
-                request._match_info = match_info
-                try:
-                    return self._chain_cache[(match_info.handler, match_info.apps)](request)
-                except (KeyError, TypeError):
-                    return self._dispatch(match_info, request)
-        return self._handle(request)
-
     async def _handle(self, request: Request) -> StreamResponse:
-        """Route ``request`` and run it through the middleware chain."""
+        """Route ``request`` and run it through its middleware chain (the app's part of a request).
+
+        The chain for a (handler, apps) pair is built once and cached, so a
+        request costs the router's lookup and the middlewares' own calls.
+        """
         match_info: AbstractMatchInfo = await self.router.resolve(request)
         match_info.freeze()
         request._match_info = match_info
-        return await self._dispatch(match_info, request)
-
-    async def _dispatch(self, match_info: AbstractMatchInfo, request: Request) -> StreamResponse:
-        """Run ``request``, already routed to ``match_info``, through the chain."""
         if request._head.expect is not None:
             expect_handler = match_info.expect_handler
             if expect_handler is no_expectation:

@@ -402,8 +402,7 @@ class Request(MutableMapping[str, Any]):
         does, so the connection does not send a second one.
         """
         protocol = self._protocol
-        if protocol._held:
-            protocol.flush()  # bytes written to it directly must follow earlier responses
+        protocol.flush()  # bytes written to it directly must follow earlier responses
         transport = protocol.transport
         if transport is not None and self.expects_continue:
             return ContinueWatch(transport, self._protocol)
@@ -614,6 +613,10 @@ class Request(MutableMapping[str, Any]):
         return new
 
     # -- used by responses
+    def _has_prepare_receivers(self) -> bool:
+        """Whether ``_send_prepare_signal`` has anyone to send to."""
+        return self._match_info is not None and self._root_app._has_prepare_receivers
+
     async def _send_prepare_signal(self, response: StreamResponse) -> None:
         mi = self._match_info
         if mi is None or not self._root_app._has_prepare_receivers:

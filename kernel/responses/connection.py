@@ -1,6 +1,8 @@
 """``Connection``: what a response may use of the connection it is sent on.
 
-A response that only writes bytes needs ``write`` and ``drain``. A file
+A response sends its head with ``start_response`` (from then on the
+connection knows no other response can answer this request), its body with
+``write`` and waits in ``drain`` while the peer reads slowly. A file
 response needs more: output the connection holds back for the end of the loop
 turn must go first (``flush``), partial frames may be held back
 (``set_tcp_cork``), the file should go with the kernel's ``sendfile``
@@ -31,8 +33,30 @@ class Connection(Protocol):
     def secure(self) -> bool:
         """True for a TLS connection."""
 
+    @property
+    def server_header(self) -> str | None:
+        """The ``Server`` field value responses carry (``None``: no such field)."""
+
+    @property
+    def tcp_nodelay(self) -> bool:
+        """Whether Nagle's algorithm is off."""
+
+    @property
+    def tcp_cork(self) -> bool:
+        """Whether partial frames are held back."""
+
+    def start_response(self, head: bytes) -> None:
+        """Send the response head (``write`` it); the request now has its response.
+
+        Added in 0.3 (issue 17): an error after this point can only close the
+        connection, and ``100 Continue`` is no longer sent.
+        """
+
     def write(self, data: bytes) -> None:
-        """Queue bytes on the transport, after anything held back (dropped once closed)."""
+        """Send bytes at the end of this loop turn, with the rest written in it.
+
+        Large or many pieces go to the transport at once; dropped once closed.
+        """
 
     def flush(self) -> None:
         """Hand bytes held back for the end of the loop turn to the transport now."""

@@ -23,7 +23,11 @@ __all__ = ["RecordingConnection", "make_mocked_request"]
 
 
 class RecordingConnection:
-    """Stands in for ``HttpProtocol``: records writes, never blocks."""
+    """Stands in for ``HttpProtocol``: records writes, never blocks.
+
+    Implements ``jackfield.responses.Connection`` (and what ``Request`` reads
+    of its connection), so a response sent over it is tested without a socket.
+    """
 
     def __init__(self) -> None:
         self.written = bytearray()
@@ -35,25 +39,26 @@ class RecordingConnection:
         self.server_header: str | None = "jackfield"
         self.tcp_nodelay = True
         self.tcp_cork = False
-        self._active_response: Any = None
+        self.response_started = False
         try:
             self.loop = asyncio.get_running_loop()
         except RuntimeError:
             self.loop = asyncio.new_event_loop()
 
-    _queue_head_expects_continue = False
+    _wants_continue = False
     _continue_sent = False
     # The connection's own 100-Continue book-keeping, not a copy of it.
     expects_continue = HttpProtocol.expects_continue
     mark_continue_sent = HttpProtocol.mark_continue_sent
 
-    _held: tuple[bytes, ...] = ()  # nothing is ever held: write_soon() writes at once
+    def start_response(self, head: bytes) -> None:
+        """Keep the head; the request has its response."""
+        self.response_started = True
+        self.write(head)
 
     def write(self, data: bytes) -> None:
         """Keep ``data``."""
         self.written += data
-
-    write_soon = write
 
     def flush(self) -> None:
         """Nothing is held."""
@@ -68,6 +73,14 @@ class RecordingConnection:
     def set_tcp_cork(self, value: bool) -> None:
         """Record the setting."""
         self.tcp_cork = value
+
+    def close_when_idle(self) -> None:
+        """Record that the connection would close."""
+        self.closing = True
+
+    def abort(self) -> None:
+        """Record that the connection would close."""
+        self.closing = True
 
 
 def make_mocked_request(

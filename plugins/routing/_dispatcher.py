@@ -79,36 +79,6 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
             return self._error(exc)
         return await self._resolve_normalized(request, request.method, path)
 
-    def resolve_now(self, request: Request) -> AbstractMatchInfo | None:
-        """The match info for ``request`` if it needs no awaiting, else ``None``.
-
-        Covers the common cases, a fixed path with a route for the method and a
-        variable path matched by one run of plain resources; everything else
-        (errors, sub-applications, custom resources) returns ``None`` and the
-        kernel awaits ``resolve``, which gives the same answer. Saves two
-        coroutines per request (bench/, issue 3).
-        """
-        path = request.raw_path
-        if "%" in path or "/." in path:  # routable_path() has nothing to do otherwise
-            normal = routable_path(path)
-            if isinstance(normal, int):
-                return None
-            path = normal
-        index = self._index or self._compile()
-        steps = index.fixed.get(path)
-        if steps is None:
-            info = self._match_common_variable(index.nodes(path), request.method, path)
-            if info is not None:
-                info._frozen = True  # resolve_now's results are final
-            return info
-        step = steps[0]
-        if step.__class__ is TableStep:
-            hit = step.by_method.get(request.method) or step.default
-            if hit is not None:
-                # _matched(), inlined; frozen, as resolve_now's results must be.
-                return matched(hit[1], hit[0], self._apps, True)
-        return None
-
     def _match_common_variable(
         self, nodes: list[Node], method: str, path: str
     ) -> UrlMappingMatchInfo | None:

@@ -170,9 +170,9 @@ class WebSocketResponse(StreamResponse):
         self._ws_protocol = handshake.protocol
         for name, value in handshake.headers():
             self.headers[name] = value
-        prepared = await super().prepare(request)
-        if prepared is None:
+        if await super().prepare(request) is None:
             return None
+        prepared = request.protocol  # the connection the 101 went out on, to take over
         conn = Connection(
             prepared,
             max_msg_size=self._max_msg_size,

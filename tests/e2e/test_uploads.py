@@ -14,30 +14,10 @@ from jackfield import web
 from jackfield.bodies import forms
 from jackfield.bodies.forms import FileField
 from jackfield.bodies.multipart import BodyPartReader, MultipartLimits, set_multipart_limits
-from jackfield.server.protocol import HttpProtocol
 
 from .conftest import exchange, read_to_close
 
 BLOB = bytes(range(256)) * 4096 * 5  # 5 MiB
-
-
-@pytest.fixture(autouse=True)
-def cleanup_after_each_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Call ``request._cleanup()`` once a request is answered or abandoned.
-
-    This is the call the connection loop is to make (``HttpProtocol._respond``
-    ending, normally or not); ``_cleanup`` is idempotent, so the fixture stays
-    harmless once the kernel does it itself.
-    """
-    original = HttpProtocol._respond
-
-    async def respond(self: HttpProtocol, request: web.Request) -> Any:
-        try:
-            return await original(self, request)
-        finally:
-            request._cleanup()
-
-    monkeypatch.setattr(HttpProtocol, "_respond", respond)
 
 
 @pytest.fixture

@@ -397,7 +397,7 @@ def expecting_request() -> tuple[Request, Any]:
     request = make_mocked_request("POST", "/", {"Expect": "100-continue"}, body=b"x")
     protocol = request.protocol
     protocol.transport = FakeTransport()  # type: ignore[assignment]
-    protocol._queue_head_expects_continue = True  # type: ignore[attr-defined]
+    protocol._wants_continue = True  # type: ignore[attr-defined]
     protocol._continue_sent = False  # type: ignore[attr-defined]
     return request, protocol
 

@@ -324,14 +324,15 @@ async def test_a_whole_response_goes_out_in_one_write_after_prepare_receivers(
     from jackfield.server.protocol import HttpProtocol
 
     calls: list[str] = []
-    direct_writes: list[bytes] = []
-    original = HttpProtocol.write
+    transport_writes: list[list[bytes]] = []  # what each flush hands the transport at once
+    original = HttpProtocol.flush
 
-    def counting_write(self: HttpProtocol, data: bytes) -> None:
-        direct_writes.append(data)
-        original(self, data)
+    def counting_flush(self: HttpProtocol) -> None:
+        if self._held:
+            transport_writes.append(list(self._held))
+        original(self)
 
-    monkeypatch.setattr(HttpProtocol, "write", counting_write)
+    monkeypatch.setattr(HttpProtocol, "flush", counting_flush)
 
     async def on_prepare(request: Request, response: StreamResponse) -> None:
         await asyncio.sleep(0)  # a receiver that suspends, like a session store
@@ -348,7 +349,9 @@ async def test_a_whole_response_goes_out_in_one_write_after_prepare_receivers(
     raw = await exchange(port, b"HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert b"Content-Length: 10\r\n" in raw and raw.endswith(b"\r\n\r\n")
     assert calls == ["GET", "HEAD"]  # the signal ran once per response
-    assert direct_writes == []  # head and body left together through write_soon
+    # Each response: head and body held, then handed to the transport in one write.
+    assert [len(pieces) for pieces in transport_writes] == [2, 1]
+    assert transport_writes[0][1] == b"whole body"
 
 
 async def test_a_prepare_receiver_may_ask_for_compression(
@@ -623,7 +626,7 @@ async def test_asyncio_timeout_inside_a_handler(serve: Any, tiny_app: Applicatio
     assert raw.count(b"timed out") == 2
 
 
-# -- output held for the end of the loop turn (write_soon / TurnFlusher)
+# -- output held for the end of the loop turn (write / TurnFlusher)
 
 
 async def test_many_pipelined_answers_arrive_whole_and_in_order(
@@ -676,8 +679,8 @@ async def test_held_answer_is_sent_before_the_connection_closes(
         assert raw.endswith(b"\r\n\r\nHello, world")
 
 
-async def test_write_soon_keeps_the_order_of_calls() -> None:
-    """Unit level: held bytes go before a direct write, at the turn's end, or never."""
+async def test_write_keeps_the_order_of_calls() -> None:
+    """Unit level: held bytes go before a flush, at the turn's end, or never."""
     from jackfield.server.protocol import HttpProtocol
 
     written: list[bytes] = []
@@ -706,15 +709,16 @@ async def test_write_soon_keeps_the_order_of_calls() -> None:
 
     protocol = HttpProtocol(Server(app))
     protocol.connection_made(Transport())
-    protocol.write_soon(b"a")
-    protocol.write_soon(b"b")
+    protocol.write(b"a")
+    protocol.write(b"b")
     assert written == []  # held until the end of the loop turn
+    protocol.flush()
     protocol.write(b"c")
-    assert written == [b"ab", b"c"]
-    protocol.write_soon(b"d")
+    assert written == [b"ab"]
+    protocol.write(b"d")
     await asyncio.sleep(0)  # the turn ends
-    assert written == [b"ab", b"c", b"d"]
-    protocol.write_soon(b"e")
+    assert written == [b"ab", b"cd"]
+    protocol.write(b"e")
     protocol.close_when_idle()  # closing sends what is held first
     assert written[-1] == b"e"
     protocol.connection_lost(None)

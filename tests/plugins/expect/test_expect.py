@@ -69,7 +69,7 @@ def test_send_continue_sends_the_line_once() -> None:
     request = make_mocked_request("POST", "/", {"Expect": "100-continue"}, body=b"x")
     protocol: Any = request.protocol
     protocol.transport = FakeTransport()
-    protocol._queue_head_expects_continue = True
+    protocol._wants_continue = True
     protocol._continue_sent = False
     assert expect.send_continue(request)
     assert not expect.send_continue(request)
