@@ -104,7 +104,7 @@ async def _measure(scenario: str, count: int, repeat: int, changing: bool) -> fl
     await asyncio.sleep(0)  # let the connection's task park
     line = b"GET " + TARGETS[scenario] + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
     # changing: two heads in turn whose field sections differ, so no request
-    # repeats the one before it, as for a browser (see HeadReader.read_common).
+    # repeats the one before it, as for a browser (see HeadReader.read).
     turns = (b"X-Turn: 1\r\n", b"X-Turn: 2\r\n") if changing else (b"",)
     requests = [line + turn + b"\r\n" for turn in turns]
     loop = asyncio.get_running_loop()

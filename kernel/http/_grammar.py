@@ -1,6 +1,6 @@
 """RFC 9112 syntax for the request parser: compiled patterns and defect diagnosis.
 
-The parser's fast path only asks "does the whole thing match?" (one compiled
+The parser first only asks "does the whole thing match?" (one compiled
 pattern per request line, one for the whole header section). When the answer is
 no, the ``explain_*`` functions here walk the rejected bytes once more to name
 the defect, so the error message can say what is wrong without slowing down
@@ -32,6 +32,9 @@ REQUEST_LINE: Final = re.compile(_TOKEN.join((rb"(", rb") ([\x21-\x7e]+) HTTP/([
 
 FIELD_SECTION: Final = re.compile(_FIELD_LINE + rb"(?:\r\n" + _FIELD_LINE + rb")*")
 """One or more field lines joined by CRLF (no final CRLF); use with fullmatch."""
+
+FIELD_SECTION_TEXT: Final = re.compile(FIELD_SECTION.pattern.decode("latin-1"))
+"""``FIELD_SECTION`` for the same bytes decoded as latin-1 (one code point per byte)."""
 
 TOKEN: Final = re.compile(_TOKEN)
 TOKEN_STR: Final = re.compile(_TOKEN.decode("ascii"))
@@ -181,7 +184,7 @@ def chunk_size_defect(data: bytes, complete: bool, max_ext: int) -> ProtocolErro
 def check_target(method: str, target: str) -> None:
     """Raise unless the request-target form suits the method (RFC 9112 §3.2).
 
-    Called only off the fast path: for CONNECT and for targets not starting with '/'.
+    Called only for CONNECT and for targets not starting with '/'.
     """
     if method == "CONNECT":
         if not AUTHORITY_FORM.fullmatch(target):

@@ -38,7 +38,9 @@ class RequestHead(NamedTuple):
     ``content_length`` is ``None`` when the body is chunked or absent.
 
     A ``NamedTuple`` rather than a frozen attrs class: it is as immutable and
-    costs a third as much to build, once per request (bench/, issue 2).
+    costs far less to build, once per request (pure build, 2026-12-04: 254 ns
+    through its constructor, 129 ns through ``tuple.__new__`` as ``_head``
+    builds it, against 649 ns for a frozen attrs class with slots).
     """
 
     method: str

@@ -3,8 +3,9 @@
 ``parse(data)`` is the one helper every parser test goes through. It feeds
 ``data`` whole, then one byte at a time, then followed by the start of another
 request, and checks that all three give the same events before returning them.
-Each of the three is done twice: with ``feed()`` and with ``feed_common()``
-(the connection loop's shortcut for a lone bodyless head), which must agree.
+A complete request is also fed twice in a row: the second copy repeats the
+first one's field section, which the parser may read from memory
+(``HeadReader.read``), and must give the same events again.
 ``Data`` events are merged first, because how a body is cut depends on how the
 bytes arrived. A ``ProtocolError`` shows up as a final ``Rejected(status, reason)``.
 """
@@ -58,24 +59,12 @@ def _merge(events: list[Outcome]) -> list[Outcome]:
     return merged
 
 
-def run(
-    pieces: Iterable[bytes], limits: Limits, *, common: bool = False
-) -> tuple[list[Outcome], RequestParser]:
-    """Feed ``pieces`` in turn, draining events after each; return merged events.
-
-    ``common``: feed with ``feed_common()``; a head it returns counts as that
-    head and its ``END_OF_MESSAGE`` (the parser has moved on by itself).
-    """
+def run(pieces: Iterable[bytes], limits: Limits) -> tuple[list[Outcome], RequestParser]:
+    """Feed ``pieces`` in turn, draining events after each; return merged events."""
     parser = RequestParser(limits)
     events: list[Outcome] = []
     for piece in pieces:
-        if common:
-            head = parser.feed_common(piece)
-            if head is not None:
-                assert not head.content_length and not head.chunked and not head.upgrade
-                events += [head, END_OF_MESSAGE]
-        else:
-            parser.feed(piece)
+        parser.feed(piece)
         while True:
             try:
                 event = parser.next_event()
@@ -100,21 +89,18 @@ def parse_checked(data: bytes, limits: Limits | None = None) -> list[Outcome]:
     """Return the events of ``data``, checking that any split gives the same ones."""
     limits = limits or Limits()
     whole, whole_parser = run([data], limits)
-    bytes_ = [data[i : i + 1] for i in range(len(data))]
-    for common in (False, True):
-        how = "feed_common()" if common else "feed()"
-        if common:
-            again, _ = run([data], limits, common=True)
-            assert again == whole, "feed_common() and feed() gave different events"
-        bytewise, _ = run(bytes_, limits, common=common)
-        assert bytewise == whole, f"feeding byte by byte with {how} changed the events"
-        complete = whole and whole[-1] is END_OF_MESSAGE and not whole_parser.buffered
-        if complete or (whole and isinstance(whole[-1], Rejected)):
-            followed, parser = run([data + NEXT_REQUEST_START], limits, common=common)
-            assert followed == whole, f"with {how}, a following request changed the events"
-            if complete:
-                assert parser.trailing_data == NEXT_REQUEST_START
-                assert parser.buffered == len(NEXT_REQUEST_START)
+    bytewise, _ = run([data[i : i + 1] for i in range(len(data))], limits)
+    assert bytewise == whole, "feeding byte by byte changed the events"
+    complete = whole and whole[-1] is END_OF_MESSAGE and not whole_parser.buffered
+    if complete or (whole and isinstance(whole[-1], Rejected)):
+        followed, parser = run([data + NEXT_REQUEST_START], limits)
+        assert followed == whole, "a following request changed the events"
+        if complete:
+            assert parser.trailing_data == NEXT_REQUEST_START
+            assert parser.buffered == len(NEXT_REQUEST_START)
+    if complete:
+        twice, _ = run([data, data], limits)
+        assert twice == whole + whole, "the same request read again gave other events"
     return whole
 
 

@@ -465,127 +465,21 @@ def test_a_large_head_fed_in_small_pieces(parse: Parse) -> None:
     assert len(head.headers) == 91
 
 
-def test_skip_empty_body_starts_the_next_request() -> None:
-    parser = RequestParser()
-    parser.feed(b"\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
-    first = parser.next_event()
-    assert isinstance(first, RequestHead) and first.target == "/a"
-    parser.skip_empty_body()
-    second = parser.next_event()
-    assert isinstance(second, RequestHead) and second.target == "/b"
-    parser.skip_empty_body()
-    assert parser.next_event() is NEED_DATA
-
-
-@pytest.mark.parametrize(
-    "data",
-    [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab", b""],
-    ids=["head-with-body", "no-head-yet"],
-)
-def test_skip_empty_body_refuses_other_states(data: bytes) -> None:
-    parser = RequestParser()
-    parser.feed(data)
-    parser.next_event()
-    with pytest.raises(RuntimeError, match="skip_empty_body"):
-        parser.skip_empty_body()
-
-
-def test_feed_common_returns_a_lone_bodyless_head_and_moves_on() -> None:
-    parser = RequestParser()
-    head = parser.feed_common(b"GET /a?q=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n")
-    assert head is not None
-    assert (head.method, head.target, head.version) == ("GET", "/a?q=1", (1, 1))
-    assert head.headers["Accept"] == "*/*" and head.keep_alive
-    assert parser.buffered == 0
-    assert parser.next_event() is NEED_DATA  # already waiting for the next request
-    again = parser.feed_common(b"GET /b HTTP/1.0\r\nHost: x\r\n\r\n")
-    assert again is not None and again.target == "/b" and not again.keep_alive
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n",
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
-        b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
-        b"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /a HTTP/1.1\r\nHost: x\r\n",
-    ],
-    ids=["body", "upgrade", "expect", "absolute-form", "two-heads", "incomplete"],
-)
-def test_feed_common_leaves_other_input_to_next_event(data: bytes) -> None:
-    parser = RequestParser()
-    assert parser.feed_common(data) is None
-    plain = RequestParser()
-    plain.feed(data)
-    assert parser.next_event() == plain.next_event()
-    assert parser.buffered == plain.buffered
-
-
-@pytest.fixture
-def common_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The heads ``HeadReader.read_common`` is called with, in order.
-
-    Counted by patching the class, which a compiled (mypyc) build does not
-    allow: there the tests that count calls are skipped. Their subject, the
-    events, is tested on both builds by the rest of this module.
-    """
-    from jackfield._extensions import is_compiled
-    from jackfield.http import _head
-    from jackfield.http._head import HeadReader
-
-    if is_compiled(_head):
-        pytest.skip("counts calls by patching HeadReader, a compiled class in this build")
-
-    calls: list[bytes] = []
-    original = HeadReader.read_common
-
-    def counting(self: HeadReader, head: bytes) -> Any:
-        calls.append(head)
-        return original(self, head)
-
-    monkeypatch.setattr(HeadReader, "read_common", counting)
-    return calls
-
-
-def test_feed_common_reads_a_declined_head_once(common_calls: list[bytes]) -> None:
-    calls = common_calls
-    parser = RequestParser()
-    assert parser.feed_common(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n") is None
-    event = parser.next_event()
-    assert isinstance(event, RequestHead) and event.content_length == 0
-    assert len(calls) == 1  # next_event() went straight to read_any
-
-
-def test_feed_common_only_while_waiting_for_a_head() -> None:
-    parser = RequestParser()
+def test_a_head_inside_a_body_is_body_bytes(parser: RequestParser) -> None:
     parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n")
     assert isinstance(parser.next_event(), RequestHead)
-    # Inside a body, a head-shaped chunk is body bytes.
-    assert parser.feed_common(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") is None
+    parser.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     event = parser.next_event()
-    assert isinstance(event, Data) and event.data.startswith(b"GET / ")
-
-
-def test_feed_common_leaves_pipelined_heads_to_read_common(common_calls: list[bytes]) -> None:
-    calls = common_calls
-    parser = RequestParser()
-    first, second = b"GET /a HTTP/1.1\r\nHost: x", b"GET /b HTTP/1.1\r\nHost: x"
-    assert parser.feed_common(first + b"\r\n\r\n" + second + b"\r\n\r\n") is None
-    heads = []
-    for _ in range(2):
-        event = parser.next_event()
-        assert isinstance(event, RequestHead)
-        heads.append(event.target)
-        assert parser.next_event() is END_OF_MESSAGE
-        parser.start_next()
-    assert heads == ["/a", "/b"]
-    # The whole chunk was declined as one head; each head then took the fast path.
-    assert calls[1:] == [first, second]
+    assert isinstance(event, Data) and event.data == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 _SAME_FIELDS = b"\r\nHost: x\r\nAccept: */*\r\n\r\n"
+_POST_FIELDS = b"\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+_POST_FIELDS_11 = b"POST /a HTTP/1.1" + _POST_FIELDS
+_CHUNKED_FIELDS = b"\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+_CHUNKED_FIELDS_11 = b"POST /a HTTP/1.1" + _CHUNKED_FIELDS
+_UPGRADE_FIELDS = b"\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+_EXPECT_FIELDS = b"\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n"
 
 
 @pytest.mark.parametrize(
@@ -608,6 +502,15 @@ _SAME_FIELDS = b"\r\nHost: x\r\nAccept: */*\r\n\r\n"
         (b"GET /a HTTP/1.1" + _SAME_FIELDS, (b"GET /b HTTP/1.1" + _SAME_FIELDS) * 2),
         (b"GET /a HTTP/1.1" + _SAME_FIELDS, b"\r\n\r\nGET /b HTTP/1.1" + _SAME_FIELDS),
         (b"", b"GET / HTTP/1.1\r\n\r\n\r\n\r\n"),
+        (_POST_FIELDS_11 + b"ab", b"PUT /b HTTP/1.0" + _POST_FIELDS + b"cd"),
+        (_CHUNKED_FIELDS_11 + b"0\r\n\r\n", b"POST / HTTP/1.0" + _CHUNKED_FIELDS + b"0\r\n\r\n"),
+        (_CHUNKED_FIELDS_11 + b"0\r\n\r\n", _CHUNKED_FIELDS_11 + b"1\r\nz\r\n0\r\n\r\n"),
+        (
+            b"GET / HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+        ),
+        (b"GET / HTTP/1.1" + _UPGRADE_FIELDS, b"GET /ws HTTP/1.1" + _UPGRADE_FIELDS),
+        (b"PUT / HTTP/1.1" + _EXPECT_FIELDS, b"PUT /b HTTP/1.1" + _EXPECT_FIELDS),
     ],
     ids=[
         "other-line",
@@ -627,30 +530,46 @@ _SAME_FIELDS = b"\r\nHost: x\r\nAccept: */*\r\n\r\n"
         "pipelined",
         "empty-lines-first",
         "empty-head-first",
+        "length-to-1.0",
+        "chunked-to-1.0",
+        "chunked-again",
+        "keep-alive-to-1.1",
+        "upgrade-again",
+        "expect-again",
     ],
 )
 def test_a_repeated_field_section_reads_as_on_a_fresh_parser(warm_up: bytes, data: bytes) -> None:
-    # read_common reuses the last accepted field section's headers when the
-    # next head ends with the same bytes: that must never change an outcome.
+    # HeadReader.read reuses the last head's headers and framing when the next
+    # one has the same field section and version: that must never change an outcome.
     limits = Limits(max_request_line=60)
-    fresh, _ = run([data], limits, common=True)
-    warmed, _ = run([warm_up, data], limits, common=True)
+    fresh, _ = run([data], limits)
+    warm_events, _ = run([warm_up], limits)
+    warmed, _ = run([warm_up, data], limits)
     if warm_up:
-        assert RequestParser(limits).feed_common(warm_up) is not None, "must be a common head"
-        assert warmed[1] is END_OF_MESSAGE  # the warm-up's own events come first
-        warmed = warmed[2:]
-    assert warmed == fresh
-    # Byte by byte, feed() meets each head alone: the reference for both.
+        assert warm_events[-1] is END_OF_MESSAGE, "the warm-up must be accepted whole"
+    assert warmed[: len(warm_events)] == warm_events
+    assert warmed[len(warm_events) :] == fresh
+    # Byte by byte, each head is met alone: the reference for both.
     bytewise, _ = run([data[i : i + 1] for i in range(len(data))], limits)
     assert fresh == bytewise
     assert fresh, "every case gives a head or an error"
 
 
+def _head_of(parser: RequestParser, data: bytes) -> RequestHead:
+    """Feed one bodyless request; return its head, the parser ready for the next."""
+    parser.feed(data)
+    head = parser.next_event()
+    assert isinstance(head, RequestHead)
+    assert parser.next_event() is END_OF_MESSAGE
+    parser.start_next()
+    assert parser.next_event() is NEED_DATA
+    return head
+
+
 def test_a_repeated_field_section_shares_its_read_only_headers() -> None:
     parser = RequestParser()
-    first = parser.feed_common(b"GET /a HTTP/1.1" + _SAME_FIELDS)
-    second = parser.feed_common(b"PUT /b?x=%20 HTTP/1.1" + _SAME_FIELDS)
-    assert first is not None and second is not None
+    first = _head_of(parser, b"GET /a HTTP/1.1" + _SAME_FIELDS)
+    second = _head_of(parser, b"PUT /b?x=%20 HTTP/1.1" + _SAME_FIELDS)
     assert (second.method, second.target, second.version) == ("PUT", "/b?x=%20", (1, 1))
     assert second.headers is first.headers and second.raw_fields == first.raw_fields
     assert second.raw_headers == ((b"Host", b"x"), (b"Accept", b"*/*"))
@@ -661,7 +580,7 @@ def test_a_large_field_section_is_not_remembered() -> None:
     # An idle connection would keep it decoded (see _MAX_REMEMBERED): each is read anew.
     parser = RequestParser()
     big = b"\r\nHost: x" + b"".join(b"\r\nCookie: " + b"c" * 3000 for _ in range(3)) + b"\r\n\r\n"
-    first = parser.feed_common(b"GET /a HTTP/1.1" + big)
-    second = parser.feed_common(b"GET /b HTTP/1.1" + big)
-    assert first is not None and second is not None and second.target == "/b"
+    first = _head_of(parser, b"GET /a HTTP/1.1" + big)
+    second = _head_of(parser, b"GET /b HTTP/1.1" + big)
+    assert second.target == "/b"
     assert second.headers == first.headers and second.headers is not first.headers
