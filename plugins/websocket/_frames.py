@@ -114,6 +114,7 @@ class FrameParser:
         "_first_ok",
         "_max_size",
         "_need",
+        "_peeked",
         "_require_mask",
         "error",
     )
@@ -128,6 +129,8 @@ class FrameParser:
         self._first_ok = tuple(_first_byte_ok(b0, allow_rsv1) for b0 in range(256))
         self._buf = bytearray()
         self._need = 0
+        # Payload bytes of the buffered, incomplete frame already handed out by partial().
+        self._peeked = 0
         self.error: WebSocketError | None = None
 
     @property
@@ -221,12 +224,45 @@ class FrameParser:
                 pos = stop
             else:
                 self._need = 2
+            if pos:
+                self._peeked = 0  # the frame partial() looked into is complete
             if pos < end:
                 buf += data[pos:]
         except WebSocketError as exc:
             self.error = exc
             self._buf.clear()
         return frames
+
+    def partial(self) -> tuple[int, bytes, bool] | None:
+        """Return what arrived of the incomplete frame since the last call, or None.
+
+        The result is ``(first byte, unmasked payload bytes, first call for this
+        frame)``; None when no payload byte arrived since. It lets the reader
+        check a large text frame while it arrives (UTF-8 fails fast, as
+        Autobahn|Testsuite 6.4.3/6.4.4 require) instead of once it is complete.
+        Each payload byte is handed out once, so the cost is one unmask per byte.
+        """
+        buf = self._buf
+        n = len(buf)
+        if n < 2 or self.error is not None:
+            return None
+        b1 = buf[1]
+        length = b1 & 0x7F
+        start = 2 if length < 126 else 4 if length == 126 else 10
+        if b1 & 0x80:
+            start += 4
+        peeked = self._peeked
+        begin = start + peeked
+        if n <= begin:
+            return None
+        chunk = bytes(buf[begin:])
+        if b1 & 0x80:
+            # The mask key continues where the previous call stopped.
+            turn = peeked & 3
+            key = bytes(buf[start - 4 + turn : start]) + bytes(buf[start - 4 : start - 4 + turn])
+            chunk = unmask(chunk, key)
+        self._peeked = n - start
+        return buf[0], chunk, not peeked
 
     def _reject(self, b0: int) -> None:
         opcode = b0 & 0x0F
