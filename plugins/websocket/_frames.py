@@ -158,11 +158,15 @@ class FrameParser:
                     return frames
                 data = bytes(buf)
                 buf.clear()
+                # A frame partial() unmasked part of: finish it here, the loop would
+                # unmask that part a second time.
+                pos = self._complete(data, frames) if self._peeked else 0
+            else:
+                pos = 0
             append = frames.append
             repeats = _REPEAT
             first_ok = self._first_ok
             max_size = self._max_size
-            pos = 0
             end = len(data)
             while end - pos >= 2:
                 b0 = data[pos]
@@ -224,8 +228,6 @@ class FrameParser:
                 pos = stop
             else:
                 self._need = 2
-            if pos:
-                self._peeked = 0  # the frame partial() looked into is complete
             if pos < end:
                 buf += data[pos:]
         except WebSocketError as exc:
@@ -240,29 +242,38 @@ class FrameParser:
         frame)``; None when no payload byte arrived since. It lets the reader
         check a large text frame while it arrives (UTF-8 fails fast, as
         Autobahn|Testsuite 6.4.3/6.4.4 require) instead of once it is complete.
-        Each payload byte is handed out once, so the cost is one unmask per byte.
+        The bytes are unmasked in the buffer, where the frame's completion finds
+        them, so each payload byte is handed out and unmasked once.
         """
         buf = self._buf
         n = len(buf)
         if n < 2 or self.error is not None:
             return None
-        b1 = buf[1]
-        length = b1 & 0x7F
-        start = 2 if length < 126 else 4 if length == 126 else 10
-        if b1 & 0x80:
-            start += 4
+        start, _ = _layout(buf)
         peeked = self._peeked
         begin = start + peeked
         if n <= begin:
             return None
         chunk = bytes(buf[begin:])
-        if b1 & 0x80:
-            # The mask key continues where the previous call stopped.
-            turn = peeked & 3
-            key = bytes(buf[start - 4 + turn : start]) + bytes(buf[start - 4 : start - 4 + turn])
-            chunk = unmask(chunk, key)
+        if buf[1] & 0x80:
+            chunk = unmask(chunk, _mask_from(buf, start, peeked))
+            buf[begin:] = chunk
         self._peeked = n - start
         return buf[0], chunk, not peeked
+
+    def _complete(self, data: bytes, frames: list[Frame]) -> int:
+        """Append the frame at the start of ``data``, whose first ``_peeked`` payload
+        bytes partial() unmasked already; return where the frame ends."""
+        start, length = _layout(data)
+        peeked = self._peeked
+        self._peeked = 0
+        stop = start + length
+        payload = data[start:stop]
+        if data[1] & 0x80:
+            rest = unmask(payload[peeked:], _mask_from(data, start, peeked))
+            payload = payload[:peeked] + rest
+        frames.append((data[0], payload))
+        return stop
 
     def _reject(self, b0: int) -> None:
         opcode = b0 & 0x0F
@@ -277,6 +288,28 @@ class FrameParser:
                 _PROTOCOL_ERROR, "RSV1 set on a frame that does not start a data message"
             )
         raise WebSocketError(_PROTOCOL_ERROR, f"fragmented control frame (opcode {opcode:#x})")
+
+
+def _layout(head: bytes | bytearray) -> tuple[int, int]:
+    """Where the payload of the frame at the start of ``head`` begins, and its length
+    (the header must be complete and checked)."""
+    b1 = head[1]
+    length = b1 & 0x7F
+    start = 2
+    if length == 126:
+        length = (head[2] << 8) | head[3]
+        start = 4
+    elif length == 127:
+        length = int.from_bytes(head[2:10], "big")
+        start = 10
+    return (start + 4 if b1 & 0x80 else start), length
+
+
+def _mask_from(head: bytes | bytearray, start: int, offset: int) -> bytes:
+    """The mask key of the frame whose payload begins at ``start``, turned to apply
+    from payload byte ``offset`` on."""
+    turn = offset & 3
+    return bytes(head[start - 4 + turn : start]) + bytes(head[start - 4 : start - 4 + turn])
 
 
 _HEAD_SHORT: Final = struct.Struct("!BB")
