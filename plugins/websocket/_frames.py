@@ -249,13 +249,15 @@ class FrameParser:
         n = len(buf)
         if n < 2 or self.error is not None:
             return None
-        start, _ = _layout(buf)
+        # Not _layout(): the extended length may not have arrived yet.
+        b1 = buf[1]
+        start = _HEAD_SIZES[b1 & 0x7F] + (4 if b1 & 0x80 else 0)
         peeked = self._peeked
         begin = start + peeked
         if n <= begin:
             return None
         chunk = bytes(buf[begin:])
-        if buf[1] & 0x80:
+        if b1 & 0x80:
             chunk = unmask(chunk, _mask_from(buf, start, peeked))
             buf[begin:] = chunk
         self._peeked = n - start
@@ -288,6 +290,10 @@ class FrameParser:
                 _PROTOCOL_ERROR, "RSV1 set on a frame that does not start a data message"
             )
         raise WebSocketError(_PROTOCOL_ERROR, f"fragmented control frame (opcode {opcode:#x})")
+
+
+# Header size without the mask key, by the 7-bit length field.
+_HEAD_SIZES: Final = (2,) * 126 + (4, 10)
 
 
 def _layout(head: bytes | bytearray) -> tuple[int, int]:

@@ -72,6 +72,8 @@ class SocketClient:
     async def connect(cls, port: int) -> SocketClient:
         sock = socket.socket()
         sock.setblocking(False)
+        # Without it, Nagle's algorithm would merge the chopped writes of a case.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = cls(sock)
         await client.loop.sock_connect(sock, ("127.0.0.1", port))
         await client.loop.sock_sendall(sock, handshake_request("/ws"))
@@ -166,6 +168,7 @@ def cases_table(*cases: Case) -> pytest.MarkDecorator:
 # -- 1 Framing: payload lengths across the 7-bit, 16-bit and 64-bit length forms
 
 LENGTHS = [0, 125, 126, 127, 128, 65535, 65536]
+LONG = frame(TEXT, b"*" * 65536)
 FRAMING = [
     Case(f"1.{kind}.{i + 1}-{name}-{n}", [frame(op, bytes([0x2A]) * n)], [(op, b"*" * n)])
     for kind, (op, name) in ((1, (TEXT, "text")), (2, (BINARY, "binary")))
@@ -175,6 +178,11 @@ FRAMING = [
          [(TEXT, b"*" * 65536)]),
     Case("1.2.8-binary-65536-in-997-byte-writes", chop(frame(BINARY, b"\xfe" * 65536), 997),
          [(BINARY, b"\xfe" * 65536)]),
+    # Headers cut inside their extended length: the partial-frame check must wait for them.
+    Case("1.1.x-text-126-in-1-byte-writes", chop(frame(TEXT, b"*" * 126), 1),
+         [(TEXT, b"*" * 126)], pause=0.002),
+    Case("1.1.x-text-65536-header-in-1-byte-writes", [*chop(LONG[:14], 1), LONG[14:]],
+         [(TEXT, b"*" * 65536)], pause=0.002),
 ]  # fmt: skip
 
 

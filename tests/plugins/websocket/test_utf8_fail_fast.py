@@ -12,6 +12,7 @@ import asyncio
 import codecs
 import itertools
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -207,3 +208,22 @@ def test_checking_arriving_text_agrees_with_checking_it_whole(
         expected = None
     assert refused == (expected is None)
     assert message == expected
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 200, 65535, 65536], ids=str)
+def test_partial_byte_by_byte_hands_out_the_payload_once(size: int) -> None:
+    # One byte per read: headers cut inside their extended length (a 126-length
+    # header once made partial() read past the bytes that had arrived).
+    payload = (GREEK * (size // len(GREEK) + 1))[:size]
+    wire = client_frame(0x81, payload, b"\x9a\x01\xfe\x37")
+    parser = FrameParser()
+    handed = b""
+    frames = []
+    for i in range(len(wire)):
+        frames += parser.feed(wire[i : i + 1])
+        got = parser.partial()
+        if got is not None:
+            assert got[0] == 0x81 and got[2] == (not handed)
+            handed += got[1]
+    assert frames == [(0x81, payload)]
+    assert handed == payload[: len(payload) - 1]  # all but the byte that completed it
