@@ -8,7 +8,9 @@ at once (they may sit between the fragments of a data message, RFC 6455
 for text that is not UTF-8, 1009 for a message over ``max_size``.
 
 Fragmented text is validated as it arrives with an incremental decoder, so
-bad UTF-8 fails on the fragment that holds it, not at the end of the message.
+bad UTF-8 fails on the fragment that holds it, not at the end of the message;
+``partial()`` goes further and checks the part of a text frame that has
+arrived while the rest is still on its way.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class MessageAssembler:
     """Builds messages from frames; ``inflater`` is set when permessage-deflate is on."""
 
     __slots__ = (
+        "_ahead",
         "_compressed",
         "_decoder",
         "_inflater",
@@ -80,6 +83,8 @@ class MessageAssembler:
         self._compressed = False
         self._parts: list[bytes] = []
         self._decoder: codecs.IncrementalDecoder | None = None
+        # Checks the incomplete frame's bytes (partial()); dropped when a new frame starts.
+        self._ahead: codecs.IncrementalDecoder | None = None
         self._size = 0
 
     def frame(self, b0: int, payload: bytes) -> WSMessage | None:
@@ -125,6 +130,36 @@ class MessageAssembler:
         self._parts = []
         self._size = 0
         return self._add(payload, fin)
+
+    def partial(self, b0: int, chunk: bytes, first: bool) -> None:
+        """Check bytes of a text frame that is not complete yet; raise 1007 for bad UTF-8.
+
+        Takes what ``FrameParser.partial()`` returns. A compressed frame is not
+        checked here (its text is known only once inflated); ``frame()`` still
+        checks every frame whole, so this only makes bad text fail sooner.
+        """
+        if first:
+            self._ahead = self._lookahead(b0)
+        ahead = self._ahead
+        if ahead is None:
+            return
+        try:
+            ahead.decode(chunk, False)
+        except UnicodeDecodeError as exc:
+            raise WebSocketError(1007, f"text message is not valid UTF-8: {exc.reason}") from None
+
+    def _lookahead(self, b0: int) -> codecs.IncrementalDecoder | None:
+        """A decoder for checking the frame that starts with ``b0``; None: not checked."""
+        opcode = b0 & 0x0F
+        if opcode == OP_TEXT and not b0 & 0x40 and not self.kind:
+            return _utf8_decoder()
+        decoder = self._decoder
+        if opcode == OP_CONTINUATION and decoder is not None and not self._compressed:
+            # Go on from the message's state: a character may span two frames.
+            ahead = _utf8_decoder()
+            ahead.setstate(decoder.getstate())
+            return ahead
+        return None
 
     def _inflate(self, payload: bytes, *, final: bool) -> bytes:
         inflater = self._inflater

@@ -169,6 +169,10 @@ class Connection:
                     return
             if parser.error is not None:
                 raise parser.error
+            arriving = parser.partial()
+            if arriving is not None:
+                # Fail fast: bad UTF-8 in a text frame still arriving (Autobahn 6.4.3).
+                assembler.partial(*arriving)
         except UnicodeDecodeError as exc:
             self._fail(WebSocketError(1007, f"text message is not valid UTF-8: {exc.reason}"))
             return

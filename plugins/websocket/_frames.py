@@ -114,6 +114,7 @@ class FrameParser:
         "_first_ok",
         "_max_size",
         "_need",
+        "_peeked",
         "_require_mask",
         "error",
     )
@@ -128,6 +129,8 @@ class FrameParser:
         self._first_ok = tuple(_first_byte_ok(b0, allow_rsv1) for b0 in range(256))
         self._buf = bytearray()
         self._need = 0
+        # Payload bytes of the buffered, incomplete frame already handed out by partial().
+        self._peeked = 0
         self.error: WebSocketError | None = None
 
     @property
@@ -155,11 +158,15 @@ class FrameParser:
                     return frames
                 data = bytes(buf)
                 buf.clear()
+                # A frame partial() unmasked part of: finish it here, the loop would
+                # unmask that part a second time.
+                pos = self._complete(data, frames) if self._peeked else 0
+            else:
+                pos = 0
             append = frames.append
             repeats = _REPEAT
             first_ok = self._first_ok
             max_size = self._max_size
-            pos = 0
             end = len(data)
             while end - pos >= 2:
                 b0 = data[pos]
@@ -228,6 +235,48 @@ class FrameParser:
             self._buf.clear()
         return frames
 
+    def partial(self) -> tuple[int, bytes, bool] | None:
+        """Return what arrived of the incomplete frame since the last call, or None.
+
+        The result is ``(first byte, unmasked payload bytes, first call for this
+        frame)``; None when no payload byte arrived since. It lets the reader
+        check a large text frame while it arrives (UTF-8 fails fast, as
+        Autobahn|Testsuite 6.4.3/6.4.4 require) instead of once it is complete.
+        The bytes are unmasked in the buffer, where the frame's completion finds
+        them, so each payload byte is handed out and unmasked once.
+        """
+        buf = self._buf
+        n = len(buf)
+        if n < 2 or self.error is not None:
+            return None
+        # Not _layout(): the extended length may not have arrived yet.
+        b1 = buf[1]
+        start = _HEAD_SIZES[b1 & 0x7F] + (4 if b1 & 0x80 else 0)
+        peeked = self._peeked
+        begin = start + peeked
+        if n <= begin:
+            return None
+        chunk = bytes(buf[begin:])
+        if b1 & 0x80:
+            chunk = unmask(chunk, _mask_from(buf, start, peeked))
+            buf[begin:] = chunk
+        self._peeked = n - start
+        return buf[0], chunk, not peeked
+
+    def _complete(self, data: bytes, frames: list[Frame]) -> int:
+        """Append the frame at the start of ``data``, whose first ``_peeked`` payload
+        bytes partial() unmasked already; return where the frame ends."""
+        start, length = _layout(data)
+        peeked = self._peeked
+        self._peeked = 0
+        stop = start + length
+        payload = data[start:stop]
+        if data[1] & 0x80:
+            rest = unmask(payload[peeked:], _mask_from(data, start, peeked))
+            payload = payload[:peeked] + rest
+        frames.append((data[0], payload))
+        return stop
+
     def _reject(self, b0: int) -> None:
         opcode = b0 & 0x0F
         if b0 & 0x30:
@@ -241,6 +290,32 @@ class FrameParser:
                 _PROTOCOL_ERROR, "RSV1 set on a frame that does not start a data message"
             )
         raise WebSocketError(_PROTOCOL_ERROR, f"fragmented control frame (opcode {opcode:#x})")
+
+
+# Header size without the mask key, by the 7-bit length field.
+_HEAD_SIZES: Final = (2,) * 126 + (4, 10)
+
+
+def _layout(head: bytes | bytearray) -> tuple[int, int]:
+    """Where the payload of the frame at the start of ``head`` begins, and its length
+    (the header must be complete and checked)."""
+    b1 = head[1]
+    length = b1 & 0x7F
+    start = 2
+    if length == 126:
+        length = (head[2] << 8) | head[3]
+        start = 4
+    elif length == 127:
+        length = int.from_bytes(head[2:10], "big")
+        start = 10
+    return (start + 4 if b1 & 0x80 else start), length
+
+
+def _mask_from(head: bytes | bytearray, start: int, offset: int) -> bytes:
+    """The mask key of the frame whose payload begins at ``start``, turned to apply
+    from payload byte ``offset`` on."""
+    turn = offset & 3
+    return bytes(head[start - 4 + turn : start]) + bytes(head[start - 4 : start - 4 + turn])
 
 
 _HEAD_SHORT: Final = struct.Struct("!BB")
