@@ -158,9 +158,11 @@ class AppRunner:
         app.freeze()
         self._server = server
 
-    async def cleanup(self) -> None:
+    async def cleanup(self, *, shutdown_timeout: float | None = None) -> None:
         """Shut down gracefully (see the module docstring for the order); idempotent.
 
+        ``shutdown_timeout``, when given, replaces the runner's and the sites'
+        for this shutdown (``0`` cancels in-flight requests at once).
         Safe to call after a failed ``setup()``: whatever started is cleaned up.
         """
         if not self._started or self._cleaned_up:
@@ -170,7 +172,7 @@ class AppRunner:
         for site in list(self._sites):
             await site.stop()
         server = self._server
-        timeout = self.shutdown_timeout
+        timeout = self.shutdown_timeout if shutdown_timeout is None else shutdown_timeout
         try:
             if server is not None:
                 server.pre_shutdown()
