@@ -42,6 +42,18 @@ async def slow(request):
     return web.Response(text=f"slept {os.getpid()}")
 
 
+@routes.get("/stream")
+async def stream(request):
+    # The pid first, so that a client knows which worker has it while it runs.
+    response = web.StreamResponse()
+    await response.prepare(request)
+    await response.write(f"{os.getpid()}\\n".encode())
+    await asyncio.sleep(float(request.query.get("s", "1")))
+    await response.write(b"done\\n")
+    await response.write_eof()
+    return response
+
+
 def build():
     app = web.Application()
     app.router.add_routes(routes)
@@ -176,6 +188,31 @@ def read_all(sock: socket.socket, timeout: float = 10.0) -> bytes:
     while chunk := sock.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def start_stream(port: int, seconds: float) -> tuple[socket.socket, int]:
+    """Send ``GET /stream`` on a raw connection; return it and the pid of the worker serving it."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(
+        f"GET /stream?s={seconds} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+    )
+    sock.settimeout(10.0)
+    data = b""
+    first_chunk = re.compile(rb"\r\n\r\n[0-9a-fA-F]+\r\n(\d+)\n")
+    while (match := first_chunk.search(data)) is None:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before the pid came: {data!r}")
+        data += chunk
+    if not data.startswith(b"HTTP/1.1 200 "):
+        raise AssertionError(f"/stream did not answer 200: {data!r}")
+    return sock, int(match.group(1))
+
+
+def finish_stream(sock: socket.socket) -> bytes:
+    """Read the rest of a ``/stream`` response (after the pid) until the server closes."""
+    with sock:
+        return read_all(sock)
 
 
 def pid_alive(pid: int) -> bool:
