@@ -296,12 +296,13 @@ def address_error(where: str, exc: OSError) -> OSError:
     """``exc`` as an ``AddressInUseError`` saying what to change, if that is what it is."""
     if exc.errno != errno.EADDRINUSE:
         return exc
-    return AddressInUseError(
-        exc.errno,
+    error = AddressInUseError(
         f"cannot listen on {where}: the address is already in use (another server, or "
         "an earlier run still shutting down); stop it, or choose another port "
-        "(port=... in run_app, -P/--port on the command line)",
+        "(port=... in run_app, -P/--port on the command line)"
     )
+    error.errno = exc.errno  # set apart from the message, which then reads without "[Errno 98]"
+    return error
 
 
 def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:

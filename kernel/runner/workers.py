@@ -145,7 +145,8 @@ def _bind_all(options: dict[str, Any]) -> list[_Listener]:
                 try:
                     sock.bind(address)
                 except OSError as exc:
-                    raise address_error(f"{host}:{port}", exc) from exc
+                    where = f"[{host}]" if ":" in host else host
+                    raise address_error(f"{scheme}://{where}:{port}", exc) from exc
                 port = sock.getsockname()[1]  # port=0: every later address gets the same one
         for path in map(os.fspath, paths):
             _remove_stale_socket(path)

@@ -258,8 +258,8 @@ def test_serve_hands_the_app_to_the_runner(
     install(
         {"srv.py": "from jackfield.app.app import Application\napp = Application(plugins=[])\n"}
     )
-    assert main(["serve", "-P", "8123", "srv:app"]) == 0
-    assert calls == [(sys.modules["srv"].app, {"port": 8123})]
+    assert main(["serve", "--no-uvloop", "-P", "8123", "srv:app"]) == 0
+    assert calls == [(sys.modules["srv"].app, {"host": "localhost", "port": 8123})]
 
 
 def test_registry_refuses_bad_and_taken_names() -> None:
