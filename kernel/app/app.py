@@ -26,7 +26,7 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, overload
 
 from ..bodies.appkey import AppKey
 from ..host.host import PluginHost
@@ -60,6 +60,18 @@ def middleware(func: _F) -> _F:
 
 def _is_new_style(mw: Middleware) -> bool:
     return getattr(mw, "__middleware_version__", None) == 1
+
+
+class _FrozenMiddlewares(tuple[Middleware, ...]):
+    """``app.middlewares`` once frozen: a tuple whose list methods say what went wrong."""
+
+    def _refuse(self, *args: object) -> NoReturn:
+        raise RuntimeError(
+            "cannot add or change middlewares after the application has started; "
+            "pass them to Application(middlewares=[...]) or add them before run_app()"
+        )
+
+    append = extend = insert = remove = _refuse
 
 
 class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
@@ -380,7 +392,7 @@ class Application(MutableMapping[Any, Any]):
         if self._pre_frozen:
             return
         self._pre_frozen = True
-        self._middlewares = tuple(self._middlewares)
+        self._middlewares = _FrozenMiddlewares(self._middlewares)
         for signal in (self._on_response_prepare, self._on_startup, self._on_shutdown):
             signal.freeze()
         self._on_cleanup.freeze()

@@ -176,14 +176,16 @@ def _add_from_plugins(
             if pm.has_plugin(name):
                 pm.unregister(name=name)
             print(f"jackfield: warning: plugin {name!r} skipped: {exc}", file=err)
-    plugins = [p for _, p in pm.list_name_plugin()]
     # One plugin at a time, so a clash or a crash is pinned on the plugin that caused it.
+    # Each implementation is called directly: pluggy's subset_hook_caller puts the
+    # other plugins in a set, which fails for an unhashable plugin object (a
+    # SimpleNamespace) and took every plugin's commands down with it (issue 18).
+    hook_args = {"commands": commands}
     for impl in reversed(pm.hook.jackfield_add_commands.get_hookimpls()):
         name = str(pm.get_name(impl.plugin))
-        others = [p for p in plugins if p is not impl.plugin]
         commands._owner = name
         try:
-            pm.subset_hook_caller("jackfield_add_commands", others)(commands=commands)
+            impl.function(*[hook_args[arg] for arg in impl.argnames])
         except Exception as exc:
             print(f"jackfield: warning: commands of plugin {name!r} skipped: {exc}", file=err)
     commands._owner = "jackfield"
