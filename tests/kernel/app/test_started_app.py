@@ -1,4 +1,4 @@
-"""Changing a started application fails with a message saying where the change belongs (issue 18)."""
+"""A started application refuses changes with a message saying where they belong (issue 18)."""
 
 from __future__ import annotations
 
