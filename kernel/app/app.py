@@ -22,6 +22,7 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Iterable,
     Iterator,
     MutableMapping,
     Sequence,
@@ -35,6 +36,7 @@ from .abc import no_expectation
 from .signals import Signal
 
 if TYPE_CHECKING:
+    from ..plugins.routing import UrlDispatcher
     from ..requests.request import Request
     from ..responses.response import StreamResponse
     from ..server.server import Server
@@ -223,12 +225,13 @@ class Application(MutableMapping[Any, Any]):
 
     # -- configuration
     @property
-    def router(self) -> Any:
+    def router(self) -> UrlDispatcher:
         """The router the routing plugin (or its replacement) provided.
 
-        Typed ``Any``: its methods (``add_get``, ``add_routes``…) belong to the
-        router plugin, which the kernel does not know; it implements
-        ``jackfield.app.AbstractRouter``.
+        Typed as the routing plugin's ``UrlDispatcher`` (an import for type
+        checkers only: at run time the kernel does not know the plugin). A
+        replacement router implements ``jackfield.app.AbstractRouter``; cast
+        ``app.router`` to its own type.
         """
         if self._router is None:
             enabled = ", ".join(self._host.enabled_names()) or "none"
@@ -237,7 +240,14 @@ class Application(MutableMapping[Any, Any]):
                 f"jackfield_make_router (enabled plugins: {enabled}). Enable 'routing' "
                 "or another router plugin: Application(plugins=[..., 'routing'])"
             )
-        return self._router
+        return cast("UrlDispatcher", self._router)
+
+    def add_routes(self, routes: Iterable[Any]) -> list[Any]:
+        """Register route definitions (``web.get(...)``, a ``RouteTableDef``) on the router.
+
+        Short for ``app.router.add_routes(routes)``; returns the routes added.
+        """
+        return list(self.router.add_routes(routes))
 
     @property
     def plugins(self) -> PluginHost:

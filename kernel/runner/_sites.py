@@ -12,6 +12,7 @@ deadlock on an idle keep-alive connection.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import ssl
@@ -26,7 +27,15 @@ if TYPE_CHECKING:
     from ..server.server import Server
     from .runner import AppRunner
 
-__all__ = ["BaseSite", "SockSite", "TCPSite", "UnixSite", "make_sites"]
+__all__ = [
+    "AddressInUseError",
+    "BaseSite",
+    "SockSite",
+    "TCPSite",
+    "UnixSite",
+    "address_error",
+    "make_sites",
+]
 
 
 class _TLSHttpProtocol(HttpProtocol):
@@ -41,6 +50,23 @@ class _TLSHttpProtocol(HttpProtocol):
 
     def eof_received(self) -> None:
         super().eof_received()
+
+
+class AddressInUseError(OSError):
+    """The address ``run_app`` was to listen on is taken; the message says what to change."""
+
+
+def address_error(where: str, exc: OSError) -> OSError:
+    """``exc`` as an ``AddressInUseError`` saying what to change, if that is what it is."""
+    if exc.errno != errno.EADDRINUSE:
+        return exc
+    error = AddressInUseError(
+        f"cannot listen on {where}: the address is already in use (another server, or "
+        "an earlier run still shutting down); stop it, or choose another port "
+        "(port=... in run_app, -P/--port on the command line)"
+    )
+    error.errno = exc.errno  # set apart from the message, which then reads without "[Errno 98]"
+    return error
 
 
 def _url_for_sockname(scheme: str, family: int, sockname: Any) -> str:

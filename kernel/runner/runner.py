@@ -19,7 +19,6 @@ and SIGTERM into that graceful shutdown.
 from __future__ import annotations
 
 import asyncio
-import errno
 import inspect
 import logging
 import os
@@ -32,7 +31,15 @@ from typing import Any
 from ..app.app import Application
 from ..server.accesslog import DEFAULT_FORMAT, AccessLogger
 from ..server.server import AccessLoggerProtocol, Server
-from ._sites import BaseSite, SockSite, TCPSite, UnixSite, make_sites
+from ._sites import (
+    AddressInUseError,
+    BaseSite,
+    SockSite,
+    TCPSite,
+    UnixSite,
+    address_error,
+    make_sites,
+)
 
 __all__ = [
     "AddressInUseError",
@@ -288,23 +295,6 @@ async def _serve(
         await runner.cleanup()
 
 
-class AddressInUseError(OSError):
-    """The address ``run_app`` was to listen on is taken; the message says what to change."""
-
-
-def address_error(where: str, exc: OSError) -> OSError:
-    """``exc`` as an ``AddressInUseError`` saying what to change, if that is what it is."""
-    if exc.errno != errno.EADDRINUSE:
-        return exc
-    error = AddressInUseError(
-        f"cannot listen on {where}: the address is already in use (another server, or "
-        "an earlier run still shutting down); stop it, or choose another port "
-        "(port=... in run_app, -P/--port on the command line)"
-    )
-    error.errno = exc.errno  # set apart from the message, which then reads without "[Errno 98]"
-    return error
-
-
 def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
     tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
     if not tasks:
@@ -422,6 +412,7 @@ def run_app(
     serve_workers(
         app,
         workers,
+        run_one=_run,
         print=print,
         site_options=site_options,
         runner_options={**runner_options, "handle_signals": True},

@@ -44,10 +44,16 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..app.app import Application
-from .runner import AppRunner, _run, address_error
+from ._sites import address_error
+
+if TYPE_CHECKING:
+    from ..app.app import Application
+    from .runner import AppRunner
+
+RunOne = Callable[..., None]
+"""``runner._run``: serve in this process until a signal (passed in, to keep imports one-way)."""
 
 __all__ = ["WorkerError", "serve_workers"]
 
@@ -187,8 +193,12 @@ def serve_workers(
     site_options: dict[str, Any],
     runner_options: dict[str, Any],
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None,
+    run_one: RunOne,
 ) -> None:
-    """Serve ``app`` from ``count`` forked workers until SIGINT/SIGTERM (see the module doc)."""
+    """Serve ``app`` from ``count`` forked workers until SIGINT/SIGTERM (see the module doc).
+
+    ``run_one`` is ``run_app``'s single-process body, which each worker runs.
+    """
     if not hasattr(os, "fork"):
         raise RuntimeError(
             "run_app(workers=...) needs os.fork, which this platform lacks; run one "
@@ -196,7 +206,9 @@ def serve_workers(
         )
     listeners = _bind_all(site_options)
     try:
-        _Supervisor(app, count, listeners, print, site_options, runner_options, loop_factory).run()
+        _Supervisor(
+            app, count, listeners, print, site_options, runner_options, loop_factory, run_one
+        ).run()
     finally:
         _close_all(listeners, own_socks=_as_list(site_options["sock"], socket.socket))
         if inspect.iscoroutine(app):
@@ -215,7 +227,9 @@ class _Supervisor:
         site_options: dict[str, Any],
         runner_options: dict[str, Any],
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None,
+        run_one: RunOne,
     ) -> None:
+        self.run_one = run_one
         self.app = app
         self.count = count
         self.listeners = listeners
@@ -395,7 +409,7 @@ def _worker_main(sup: _Supervisor) -> NoReturn:
             "ssl_context": sup.site_options["ssl_context"],
             "backlog": backlog,
         }
-        _run(
+        sup.run_one(
             sup.app,
             None,
             site_options,
