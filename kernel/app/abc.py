@@ -110,7 +110,7 @@ class AbstractRouter(abc.ABC):
         leave to ``resolve`` (errors, sub-applications, custom resources).
         The match info it returns is final: already frozen, as the kernel
         does not call ``freeze()`` on it (one call less per request).
-        Added in 0.2.
+        Added in 0.1.
         """
         return None
 

@@ -20,7 +20,7 @@ __all__ = ["Connection"]
 class Connection(Protocol):
     """The narrow interface between a response and its HTTP/1.1 connection.
 
-    Added in 0.2 (issue 21). ``HttpProtocol`` implements it; test doubles may too.
+    Added in 0.1 (issue 21). ``HttpProtocol`` implements it; test doubles may too.
     """
 
     @property

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from jackfield import __version__
 from jackfield.host.host import discover
 from jackfield.runner import cli
 from jackfield.runner.cli import CommandRegistry, main
@@ -289,7 +290,7 @@ def test_python_dash_m_jackfield_lists_installed_plugins(tmp_path: Path) -> None
     )
     assert proc.returncode == 0, proc.stderr
     row = next(line.split() for line in proc.stdout.splitlines() if line.startswith("routing "))
-    assert row[1:3] == ["jackfield", "0.1.0"]
+    assert row[1:3] == ["jackfield", __version__]
 
 
 NAMESPACE_PLUGIN = """
