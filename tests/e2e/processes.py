@@ -117,7 +117,7 @@ class Proc:
         with self._lock:
             return "\n".join(self.lines)
 
-    def wait_for(self, pattern: str, timeout: float = 10.0, count: int = 1) -> list[re.Match[str]]:
+    def wait_for(self, pattern: str, timeout: float = 20.0, count: int = 1) -> list[re.Match[str]]:
         """Wait until ``count`` lines match ``pattern``; return the matches.
 
         Fails with the output so far if the process exits or ``timeout`` passes first.

@@ -141,7 +141,7 @@ def test_reload_restarts_on_a_change_and_survives_a_syntax_error(
     assert proc.popen.poll() is None  # the watcher lives on
 
     module.write_text(original.replace('"pid": os.getpid()', '"pid": os.getpid(), "v": 2'))
-    port = int(proc.wait_for(serving, timeout=15, count=2)[1].group(1))
+    port = int(proc.wait_for(serving, count=2)[1].group(1))
     assert httpx.get(f"http://127.0.0.1:{port}/").json()["v"] == 2
     _stop(proc)
     with pytest.raises(httpx.ConnectError):

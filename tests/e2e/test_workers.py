@@ -107,7 +107,7 @@ def test_sigterm_to_the_supervisor_drains_every_worker(serve: Start) -> None:
     streams: dict[int, socket.socket] = {}
     deadline = time.monotonic() + 10
     while set(streams) != pids and time.monotonic() < deadline:
-        sock, pid = start_stream(port, 1.0)
+        sock, pid = start_stream(port, 2.0)  # long enough to still run when SIGTERM comes
         if pid in streams:
             sock.close()  # a second one on the same worker: not needed
         else:
