@@ -149,6 +149,8 @@ def _bind_all(options: dict[str, Any]) -> list[_Listener]:
                     _Listener(sock, shared=not can_reuse_port, scheme=scheme, unlink=None)
                 )
                 try:
+                    if can_reuse_port and port:
+                        _probe(family, address)
                     sock.bind(address)
                 except OSError as exc:
                     where = f"[{host}]" if ":" in host else host
@@ -167,6 +169,17 @@ def _bind_all(options: dict[str, Any]) -> list[_Listener]:
         _close_all(listeners, own_socks=socks)
         raise
     return listeners
+
+
+def _probe(family: int, address: Any) -> None:
+    """Raise EADDRINUSE if anything listens on ``address``, even with SO_REUSEPORT.
+
+    Binding with SO_REUSEPORT succeeds next to any socket of the same user
+    that set it too (an earlier run still up, say), and the two servers would
+    then share the port without a word; a socket without it cannot, so it tells.
+    """
+    with _tcp_socket(family, reuse_port=False) as probe:
+        probe.bind(address)
 
 
 def _remove_stale_socket(path: str) -> None:

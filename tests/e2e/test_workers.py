@@ -153,8 +153,12 @@ def test_workers_on_a_unix_socket(serve: Start, tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_a_port_in_use_is_one_clear_error() -> None:
+@pytest.mark.parametrize("reuse_port", [False, True], ids=["plain", "so-reuseport"])
+def test_a_port_in_use_is_one_clear_error(reuse_port: bool) -> None:
+    """Also when the other server set SO_REUSEPORT (an earlier run, still up)."""
     with socket.socket() as taken:
+        if reuse_port:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
