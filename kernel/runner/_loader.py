@@ -25,7 +25,7 @@ import asyncio
 import importlib
 import inspect
 import traceback
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Generator
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -61,7 +61,7 @@ def resolve_app(spec: str, argv: list[str] | None = None) -> Application | Await
     result = _resolve(spec, argv)
     if isinstance(result, Application):
         return result
-    return _checked(result, spec)
+    return _CheckedApp(result, spec)
 
 
 def _resolve(spec: str, argv: list[str] | None) -> Application | Awaitable[object]:
@@ -96,6 +96,27 @@ def _check(result: object, spec: str) -> Application:
             "make it return the app it builds."
         )
     return result
+
+
+class _CheckedApp:
+    """An async init function's awaitable, giving the ``Application`` or raising ``AppLoadError``.
+
+    ``close()`` closes the init function's coroutine: ``run_app(workers=N)``
+    hands a copy to each worker process and closes its own, never awaited,
+    which must not warn "coroutine ... was never awaited".
+    """
+
+    def __init__(self, awaitable: Awaitable[object], spec: str) -> None:
+        self._awaitable = awaitable
+        self._spec = spec
+
+    def __await__(self) -> Generator[Any, None, Application]:
+        return _checked(self._awaitable, self._spec).__await__()
+
+    def close(self) -> None:
+        """Discard the awaitable without awaiting it."""
+        if inspect.iscoroutine(self._awaitable):
+            self._awaitable.close()
 
 
 async def _checked(awaitable: Awaitable[object], spec: str) -> Application:

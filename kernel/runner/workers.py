@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import os
 import select
@@ -46,10 +45,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ..app.app import Application
 from ._sites import address_error
 
 if TYPE_CHECKING:
-    from ..app.app import Application
     from .runner import AppRunner
 
 RunOne = Callable[..., None]
@@ -224,8 +223,9 @@ def serve_workers(
         ).run()
     finally:
         _close_all(listeners, own_socks=_as_list(site_options["sock"], socket.socket))
-        if inspect.iscoroutine(app):
-            app.close()  # the supervisor never awaits its own copy of the coroutine
+        close = getattr(app, "close", None)  # a coroutine, or resolve_app's awaitable
+        if not isinstance(app, Application) and callable(close):
+            close()  # the supervisor never awaits its own copy
 
 
 class _Supervisor:

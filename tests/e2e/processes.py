@@ -71,6 +71,10 @@ def init(argv):
     return build()
 
 
+async def init_async(argv):
+    return build()
+
+
 not_an_app = 42
 """
 

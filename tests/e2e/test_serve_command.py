@@ -87,8 +87,9 @@ def test_access_log_format(serve: Start, command: list[str]) -> None:
     _stop(proc)
 
 
-def test_workers_option(serve: Start) -> None:
-    proc = serve(COMMANDS["jackfield-serve"], "-H", "127.0.0.1", "-P", "0", "--workers", "2")
+def test_workers_option_with_an_async_init_function(serve: Start) -> None:
+    options = ["-H", "127.0.0.1", "-P", "0", "--workers", "2"]
+    proc = serve(COMMANDS["jackfield-serve"], *options, target="served_app:init_async")
     pids = {int(m.group(1)) for m in proc.wait_for(r"worker (\d+) ready", count=2)}
     port = proc.port()
     seen: set[int] = set()
@@ -100,6 +101,8 @@ def test_workers_option(serve: Start) -> None:
             break
     assert seen == pids
     _stop(proc)
+    # Each worker awaited its copy of init_async(argv); the supervisor closed its own.
+    assert "never awaited" not in proc.output
 
 
 def test_tls_serves_https_without_a_warning_per_connection(
