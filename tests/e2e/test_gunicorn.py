@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from jackfield.server.accesslog import DEFAULT_FORMAT
-from jackfield.worker import gunicorn_access_format
 
 from .processes import BIN, Proc, read_all, send_slow_request, write_app
 
 pytest.importorskip("gunicorn")  # the gunicorn extra; installed by the dev extra
+
+from jackfield.worker import gunicorn_access_format  # after the skip: it needs gunicorn
 
 WORKER = "jackfield.worker.GunicornWebWorker"
 UVLOOP_WORKER = "jackfield.worker.GunicornUVLoopWebWorker"
