@@ -205,16 +205,21 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]  # gunicorn ships no
             keepalive_timeout=float(cfg.keepalive) if cfg.keepalive > 0 else 75.0,
             shutdown_timeout=cfg.graceful_timeout * _GRACE_SHARE,
         )
-        await runner.setup()
-        server = runner.server
-        if server is None:  # pragma: no cover - setup() always makes one
-            raise RuntimeError("AppRunner.setup() made no server")
-        # Counting costs a call per response, so only when --max-requests asks for it.
-        server.access_logger = counter if counting else counter.inner
-        context = ssl_context(cfg) if cfg.is_ssl else None
+        # Not booted until it serves: gunicorn's master stops everything when a
+        # worker fails to boot (an error in on_startup, say) instead of
+        # starting one worker after another that fails the same way.
+        self.booted = False
         try:
+            await runner.setup()
+            server = runner.server
+            if server is None:  # pragma: no cover - setup() always makes one
+                raise RuntimeError("AppRunner.setup() made no server")
+            # Counting costs a call per response, so only when --max-requests asks for it.
+            server.access_logger = counter if counting else counter.inner
+            context = ssl_context(cfg) if cfg.is_ssl else None
             for sock in self.sockets:
                 await SockSite(runner, sock.sock, ssl_context=context, backlog=cfg.backlog).start()
+            self.booted = True
             await self._check_in_until_stopped(counter)
         finally:
             await runner.cleanup(shutdown_timeout=0.0 if self._quick else None)

@@ -76,6 +76,16 @@ async def init_async(argv):
 
 
 not_an_app = 42
+
+
+async def _refuse(app):
+    raise RuntimeError("database unreachable")
+
+
+def failing_app():
+    app = build()
+    app.on_startup.append(_refuse)
+    return app
 """
 
 

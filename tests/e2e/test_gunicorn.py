@@ -139,6 +139,15 @@ def test_a_wrong_target_stops_gunicorn_with_a_clear_message(
     assert message in proc.output
 
 
+def test_a_worker_failing_at_start_up_stops_gunicorn(gunicorn: object) -> None:
+    """Not a worker restarted again and again: gunicorn halts on a failed boot."""
+    proc = gunicorn("failing_app")  # type: ignore[operator]
+    assert proc.wait() == 3  # gunicorn's "worker failed to boot"
+    assert "RuntimeError: database unreachable" in proc.output
+    assert "Worker failed to boot" in proc.output
+    assert len(proc.wait_for("Booting worker")) == 1
+
+
 def test_gunicorn_formats_translate() -> None:
     default = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
     assert gunicorn_access_format(default) == DEFAULT_FORMAT
