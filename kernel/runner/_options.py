@@ -175,23 +175,29 @@ def _loop_factory(wanted: bool | None, say: Callable[[str], None]) -> Any:
 
 
 def configure_logging(access_log: bool) -> None:
-    """Show jackfield's log lines (and access lines) on stderr, unless logging is set up.
+    """Show jackfield's log lines, and a line per request, on stderr.
 
-    Only jackfield's loggers are touched, and only those without handlers, so an
-    application that configures logging itself keeps its configuration.
+    If the application configured logging itself (the root logger has
+    handlers), its handlers decide where lines go: only the access logger's
+    level is set, so that the access lines reach them. Otherwise only
+    jackfield's own loggers get handlers; nothing else is touched.
     """
+    access = logging.getLogger("jackfield.access")
+    if access_log and access.level == logging.NOTSET:
+        access.setLevel(logging.INFO)
+    if logging.getLogger().handlers:
+        return
     main = logging.getLogger("jackfield")
-    if not main.handlers and not logging.getLogger().handlers:
+    if not main.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         main.addHandler(handler)
-        main.setLevel(logging.INFO)
-    access = logging.getLogger("jackfield.access")
+        if main.level == logging.NOTSET:
+            main.setLevel(logging.INFO)
     if access_log and not access.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         access.addHandler(handler)
-        access.setLevel(logging.INFO)
         access.propagate = False  # the line as formatted, not again with a prefix
 
 

@@ -87,6 +87,21 @@ def test_access_log_format(serve: Start, command: list[str]) -> None:
     _stop(proc)
 
 
+def test_an_app_that_configures_logging_gets_the_access_lines(serve: Start, tmp_path: Path) -> None:
+    (tmp_path / "logged_app.py").write_text(
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stderr, format='APPLOG %(name)s %(message)s')\n"
+        "from served_app import init\n",
+        encoding="utf-8",
+    )
+    proc = serve(COMMANDS["jackfield-serve"], "-P", "0", target="logged_app:init")
+    port = proc.port()
+    httpx.get(f"http://127.0.0.1:{port}/logged")
+    proc.wait_for(r'^APPLOG jackfield\.access 127\.0\.0\.1 .*"GET /logged HTTP/1\.1" 404')
+    _stop(proc)
+    assert proc.output.count("GET /logged") == 1  # through the app's handler only
+
+
 def test_workers_option_with_an_async_init_function(serve: Start) -> None:
     options = ["-H", "127.0.0.1", "-P", "0", "--workers", "2"]
     proc = serve(COMMANDS["jackfield-serve"], *options, target="served_app:init_async")
