@@ -16,9 +16,11 @@ supervisor made. Either way, when a worker dies only the connections it had
 accepted (and, with ``SO_REUSEPORT``, those queued on its own socket) go with it.
 
 Supervision. A worker that exits while serving is replaced, and a warning
-says how it ended. A worker that fails before it is ready (an exception in
-``on_startup``, say) stops the whole run: starting it again would fail the
-same way, so ``run_app`` raises ``WorkerError`` after the others stopped.
+says how it ended (one that dies within a second of its start is replaced a
+second later, so a worker that keeps crashing cannot spin the CPU). A
+worker that fails before it is ready (an exception in ``on_startup``, say)
+stops the whole run: starting it again would fail the same way, so
+``run_app`` raises ``WorkerError`` after the others stopped.
 
 Stopping. SIGINT or SIGTERM to the supervisor sends SIGTERM to every worker,
 each shuts down gracefully (in-flight requests get ``shutdown_timeout``),
@@ -63,6 +65,9 @@ _STOP_MARGIN = 10.0
 
 _PARENT_CHECK = 1.0
 """Seconds between a worker's checks that its supervisor is alive."""
+
+_QUICK_DEATH = 1.0
+"""Seconds: a worker dying sooner after its start is replaced only after this long."""
 
 _NOT_READY = 3
 """Exit status of a worker that failed before it was ready (gunicorn uses 3 too)."""
@@ -252,6 +257,8 @@ class _Supervisor:
         self.loop_factory = loop_factory
         self.pid = os.getpid()
         self.workers: dict[int, bool] = {}  # pid -> ready
+        self.born: dict[int, float] = {}  # pid -> when it was forked (monotonic)
+        self.respawn_at: list[float] = []  # replacements due (monotonic times)
         self.stopping = False
         self.kill_at: float | None = None
         self.failed: str | None = None
@@ -269,12 +276,14 @@ class _Supervisor:
             for _ in range(self.count):
                 self._spawn()
             while self.workers or not self.stopping:
-                readable, _, _ = select.select([wake_r, ready_r], [], [], 1.0)
+                wait = min([1.0, *(t - time.monotonic() for t in self.respawn_at)])
+                readable, _, _ = select.select([wake_r, ready_r], [], [], max(wait, 0.0))
                 if wake_r in readable:
                     _drain(wake_r)
                 if ready_r in readable:
                     self._mark_ready(_drain(ready_r))
                 self._reap()
+                self._respawn_due()
                 if self.stopping and self.kill_at is not None and time.monotonic() > self.kill_at:
                     self._signal_all(signal.SIGKILL)
                     self.kill_at = None
@@ -350,6 +359,7 @@ class _Supervisor:
             if pid == 0:
                 return
             ready = self.workers.pop(pid, None)
+            born = self.born.pop(pid, 0.0)
             if ready is None:
                 continue  # not one of ours
             how = _describe_exit(status)
@@ -364,14 +374,26 @@ class _Supervisor:
                 _log.error("%s", self.failed)
                 self._stop()
                 continue
+            # One that dies within a second of its start waits a second before
+            # its replacement, so a worker that keeps crashing cannot spin the CPU.
+            quick = time.monotonic() - born < _QUICK_DEATH
             _log.warning("worker %d %s; starting another", pid, how)
-            self._spawn()
+            self.respawn_at.append(time.monotonic() + (_QUICK_DEATH if quick else 0.0))
+
+    def _respawn_due(self) -> None:
+        now = time.monotonic()
+        due = [t for t in self.respawn_at if t <= now]
+        self.respawn_at = [t for t in self.respawn_at if t > now]
+        if not self.stopping:
+            for _ in due:
+                self._spawn()
 
     # -- a worker
     def _spawn(self) -> None:
         pid = os.fork()
         if pid:
             self.workers[pid] = False
+            self.born[pid] = time.monotonic()
             return
         _worker_main(self)
 

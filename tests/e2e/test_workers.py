@@ -188,3 +188,28 @@ def test_an_unknown_keyword_names_run_app_and_the_valid_ones() -> None:
     message = str(info.value)
     assert message.startswith("run_app() got unexpected keyword argument(s) 'wrokers'")
     assert "workers" in message and "server_header" in message and "Server.__init__" not in message
+
+
+def test_a_worker_that_keeps_dying_is_replaced_at_most_once_a_second(tmp_path: Path) -> None:
+    (tmp_path / "crashing.py").write_text(
+        "import asyncio, os\n"
+        "from jackfield import web\n"
+        "async def crash_soon(app):\n"
+        "    asyncio.get_running_loop().call_later(0.05, os._exit, 1)\n"
+        "app = web.Application()\n"
+        "app.on_startup.append(crash_soon)\n"
+        "web.run_app(app, host='127.0.0.1', port=0, workers=2)\n",
+        encoding="utf-8",
+    )
+    proc = Proc([sys.executable, "crashing.py"], cwd=tmp_path)
+    try:
+        proc.wait_for(r"exited with status 1; starting another", count=2)
+        time.sleep(2.0)
+        replaced = len(proc.wait_for(r"exited with status 1; starting another"))
+        # Each dies 0.05 s after it is ready, so without the pause there would be
+        # dozens; with it each of the two is replaced about once a second.
+        assert 2 <= replaced <= 10, proc.output
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    finally:
+        proc.stop()
