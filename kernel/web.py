@@ -38,6 +38,7 @@ from jackfield.plugins.routing import (
     get,
     head,
     normalize_path_middleware,
+    options,
     patch,
     post,
     put,
@@ -56,7 +57,7 @@ from jackfield.plugins.websocket import (
 )
 
 from .app.abc import AbstractMatchInfo, AbstractRouter
-from .app.app import AppKey, Application, CleanupContext, middleware
+from .app.app import AppKey, Application, CleanupContext, Handler, middleware
 from .app.signals import Signal
 from .bodies.forms import FileField
 from .bodies.multipart import (
@@ -105,6 +106,7 @@ __all__ = [
     "MultipartReader",
     "set_multipart_limits",
     "GracefulExit",
+    "Handler",
     "HttpProtocol",
     "HttpVersion",
     "HttpVersion10",
@@ -149,6 +151,7 @@ __all__ = [
     "get",
     "head",
     "normalize_path_middleware",
+    "options",
     "patch",
     "post",
     "put",

@@ -58,9 +58,10 @@ def test_installed_names_map_to_the_folders() -> None:
 
 
 # Top-level kernel modules outside the layers: the package, ``python -m``, the
-# web facade, the extension switch (imports nothing from jackfield) and the
-# compatibility modules kept for documented paths.
-OUTSIDE_THE_LAYERS = {"__init__", "__main__", "web", "_extensions"}
+# web facade, the extension switch (imports nothing from jackfield), the path
+# gunicorn's -k option names (``worker``, re-exporting jackfield.runner.gunicorn)
+# and the compatibility modules kept for documented paths.
+OUTSIDE_THE_LAYERS = {"__init__", "__main__", "web", "_extensions", "worker"}
 COMPATIBILITY = {"abc", "accesslog", "cli", "hookspecs"}
 
 

@@ -22,11 +22,12 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Iterable,
     Iterator,
     MutableMapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, overload
 
 from ..bodies.appkey import AppKey
 from ..host.host import PluginHost
@@ -35,6 +36,7 @@ from .abc import no_expectation
 from .signals import Signal
 
 if TYPE_CHECKING:
+    from ..plugins.routing import UrlDispatcher
     from ..requests.request import Request
     from ..responses.response import StreamResponse
     from ..server.server import Server
@@ -60,6 +62,18 @@ def middleware(func: _F) -> _F:
 
 def _is_new_style(mw: Middleware) -> bool:
     return getattr(mw, "__middleware_version__", None) == 1
+
+
+class _FrozenMiddlewares(tuple[Middleware, ...]):
+    """``app.middlewares`` once frozen: a tuple whose list methods say what went wrong."""
+
+    def _refuse(self, *args: object) -> NoReturn:
+        raise RuntimeError(
+            "cannot add or change middlewares after the application has started; "
+            "pass them to Application(middlewares=[...]) or add them before run_app()"
+        )
+
+    append = extend = insert = remove = _refuse
 
 
 class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
@@ -207,12 +221,13 @@ class Application(MutableMapping[Any, Any]):
 
     # -- configuration
     @property
-    def router(self) -> Any:
+    def router(self) -> UrlDispatcher:
         """The router the routing plugin (or its replacement) provided.
 
-        Typed ``Any``: its methods (``add_get``, ``add_routes``…) belong to the
-        router plugin, which the kernel does not know; it implements
-        ``jackfield.app.AbstractRouter``.
+        Typed as the routing plugin's ``UrlDispatcher`` (an import for type
+        checkers only: at run time the kernel does not know the plugin). A
+        replacement router implements ``jackfield.app.AbstractRouter``; cast
+        ``app.router`` to its own type.
         """
         if self._router is None:
             enabled = ", ".join(self._host.enabled_names()) or "none"
@@ -221,7 +236,14 @@ class Application(MutableMapping[Any, Any]):
                 f"jackfield_make_router (enabled plugins: {enabled}). Enable 'routing' "
                 "or another router plugin: Application(plugins=[..., 'routing'])"
             )
-        return self._router
+        return cast("UrlDispatcher", self._router)
+
+    def add_routes(self, routes: Iterable[Any]) -> list[Any]:
+        """Register route definitions (``web.get(...)``, a ``RouteTableDef``) on the router.
+
+        Short for ``app.router.add_routes(routes)``; returns the routes added.
+        """
+        return list(self.router.add_routes(routes))
 
     @property
     def plugins(self) -> PluginHost:
@@ -376,7 +398,7 @@ class Application(MutableMapping[Any, Any]):
         if self._pre_frozen:
             return
         self._pre_frozen = True
-        self._middlewares = tuple(self._middlewares)
+        self._middlewares = _FrozenMiddlewares(self._middlewares)
         for signal in (self._on_response_prepare, self._on_startup, self._on_shutdown):
             signal.freeze()
         self._on_cleanup.freeze()

@@ -22,7 +22,7 @@ __all__ = ["Connection"]
 class Connection(Protocol):
     """The narrow interface between a response and its HTTP/1.1 connection.
 
-    Added in 0.2 (issue 21). ``HttpProtocol`` implements it; test doubles may too.
+    Added in 0.1 (issue 21). ``HttpProtocol`` implements it; test doubles may too.
     """
 
     @property
@@ -48,7 +48,7 @@ class Connection(Protocol):
     def start_response(self, head: bytes) -> None:
         """Send the response head (``write`` it); the request now has its response.
 
-        Added in 0.3 (issue 17): an error after this point can only close the
+        Added in 0.1 (issue 17): an error after this point can only close the
         connection, and ``100 Continue`` is no longer sent.
         """
 

@@ -8,9 +8,20 @@ The order of the layers and why: the ``jackfield`` package docstring.
 
 from ._loader import AppLoadError, load_app, resolve_app
 from .cli import Command, CommandRegistry, main
-from .runner import AppRunner, BaseSite, GracefulExit, SockSite, TCPSite, UnixSite, run_app
+from .runner import (
+    AddressInUseError,
+    AppRunner,
+    BaseSite,
+    GracefulExit,
+    SockSite,
+    TCPSite,
+    UnixSite,
+    run_app,
+)
+from .workers import WorkerError
 
 __all__ = [
+    "AddressInUseError",
     "AppLoadError",
     "AppRunner",
     "BaseSite",
@@ -20,6 +31,7 @@ __all__ = [
     "SockSite",
     "TCPSite",
     "UnixSite",
+    "WorkerError",
     "load_app",
     "main",
     "resolve_app",

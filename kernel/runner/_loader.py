@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-from collections.abc import Awaitable
+import traceback
+from collections.abc import Awaitable, Generator
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -60,7 +61,7 @@ def resolve_app(spec: str, argv: list[str] | None = None) -> Application | Await
     result = _resolve(spec, argv)
     if isinstance(result, Application):
         return result
-    return _checked(result, spec)
+    return _CheckedApp(result, spec)
 
 
 def _resolve(spec: str, argv: list[str] | None) -> Application | Awaitable[object]:
@@ -97,6 +98,27 @@ def _check(result: object, spec: str) -> Application:
     return result
 
 
+class _CheckedApp:
+    """An async init function's awaitable, giving the ``Application`` or raising ``AppLoadError``.
+
+    ``close()`` closes the init function's coroutine: ``run_app(workers=N)``
+    hands a copy to each worker process and closes its own, never awaited,
+    which must not warn "coroutine ... was never awaited".
+    """
+
+    def __init__(self, awaitable: Awaitable[object], spec: str) -> None:
+        self._awaitable = awaitable
+        self._spec = spec
+
+    def __await__(self) -> Generator[Any, None, Application]:
+        return _checked(self._awaitable, self._spec).__await__()
+
+    def close(self) -> None:
+        """Discard the awaitable without awaiting it."""
+        if inspect.iscoroutine(self._awaitable):
+            self._awaitable.close()
+
+
 async def _checked(awaitable: Awaitable[object], spec: str) -> Application:
     return _check(await awaitable, spec)
 
@@ -104,16 +126,36 @@ async def _checked(awaitable: Awaitable[object], spec: str) -> Application:
 def _import(module_name: str, spec: str) -> ModuleType:
     try:
         return importlib.import_module(module_name)
+    except SyntaxError as exc:
+        raise AppLoadError(
+            f"cannot import module {module_name!r} of {spec!r}: {exc.msg} "
+            f"({exc.filename}, line {exc.lineno})"
+        ) from exc
     except ImportError as exc:
-        hint = ""
-        if isinstance(exc, ModuleNotFoundError) and exc.name and module_name.startswith(exc.name):
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if missing and module_name.startswith(missing):  # the module named in spec
             hint = (
                 " Check the spelling, and run the command from the folder that holds the "
                 "package (or add that folder to PYTHONPATH)."
             )
+        else:  # an import inside the user's code failed: say where
+            where = _import_site(exc)
+            hint = f" It is imported at {where}." if where else ""
+            if missing:
+                hint += f" Install the distribution that provides {missing!r}."
         raise AppLoadError(
             f"cannot import module {module_name!r} of {spec!r}: {type(exc).__name__}: {exc}.{hint}"
         ) from exc
+
+
+def _import_site(exc: BaseException) -> str | None:
+    """``file, line N`` of the innermost import statement in the user's code."""
+    site = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<") and "importlib" not in filename:
+            site = f"{filename}, line {lineno}"
+    return site
 
 
 def _attribute(module: ModuleType, attr_path: str, spec: str) -> Any:

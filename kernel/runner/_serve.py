@@ -1,11 +1,13 @@
 """``python -m jackfield.web``: serve an application named on the command line.
 
-    python -m jackfield.web [-H HOST] [-P PORT] [-U PATH] package.module:init_func [args ...]
+    python -m jackfield.web [-H HOST] [-P PORT] [options] package.module:init_func [args ...]
 
 ``init_func`` is called with the arguments this parser does not know (a list
-of strings) and returns the ``Application``. Problems the user can fix (a bad
-option, a module that does not import, a name that is not callable) print one
-clear line on stderr and exit with status 2, without a traceback.
+of strings) and returns the ``Application``. The serving options are those of
+``jackfield serve`` (``jackfield.runner._options``). Problems the user can fix
+(a bad option, a module that does not import, a name that is not callable, a
+port in use) print one clear line on stderr and exit with status 2, without a
+traceback.
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
 
+from .. import __version__
 from ._loader import AppLoadError, load_app
-from .runner import run_app
+from ._options import (
+    OptionError,
+    add_serve_options,
+    configure_logging,
+    reload,
+    run_options,
+    without_reload,
+)
+from .runner import AddressInUseError, run_app
 
 __all__ = ["serve_main"]
 
@@ -35,19 +45,10 @@ examples:
   python -m jackfield.web -P 8080 myproject.app:init_func
   python -m jackfield.web -H 0.0.0.0 myproject.app:init_func --db sqlite:///dev.db
   python -m jackfield.web -U /tmp/app.sock myproject.app:init_func
+  python -m jackfield.web --reload myproject.app:init_func
 
 Stop with Ctrl+C (SIGINT) or SIGTERM: in-flight requests finish first.
 """
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {port}")
-    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,26 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ENTRY",
         help="the application factory, as package.module:init_func",
     )
-    parser.add_argument(
-        "-H",
-        "--hostname",
-        metavar="HOST",
-        help="TCP/IP host to serve on (default: localhost)",
-    )
-    parser.add_argument(
-        "-P",
-        "--port",
-        type=_port,
-        metavar="PORT",
-        help="TCP/IP port to serve on (default: 8080)",
-    )
-    parser.add_argument(
-        "-U",
-        "--path",
-        metavar="PATH",
-        help="Unix socket path to serve on; without -H/-P only this socket is served",
-    )
+    parser.add_argument("--version", action="version", version=f"jackfield {__version__}")
+    add_serve_options(parser)
     return parser
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def serve_main(
@@ -93,23 +81,22 @@ def serve_main(
 
     ``run`` replaces ``run_app`` (tests pass a stand-in that records its arguments).
     """
+    argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
     try:
-        args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+        args, rest = parser.parse_known_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if args.reload:
+            if args.workers is not None and args.workers > 1:
+                raise OptionError("--reload serves from one process; leave --workers out")
+            return reload([sys.executable, "-m", "jackfield.web", *without_reload(argv)], _say)
         app = load_app(args.entry_func, rest)
-    except AppLoadError as exc:
+        options = run_options(args, _say)
+        configure_logging(args.access_log)
+        (run or run_app)(app, **options)
+    except (AppLoadError, OptionError, AddressInUseError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    options: dict[str, Any] = {}
-    if args.path is None or args.hostname is not None or args.port is not None:
-        options["host"] = args.hostname if args.hostname is not None else "localhost"
-        options["port"] = args.port if args.port is not None else 8080
-    if args.path is not None:
-        options["path"] = args.path
-    if run is None:
-        run = run_app
-    run(app, **options)
     return 0

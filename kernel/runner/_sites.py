@@ -12,19 +12,61 @@ deadlock on an idle keep-alive connection.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import ssl
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ..server.protocol import HttpProtocol
 
 if TYPE_CHECKING:
     from ..server.server import Server
     from .runner import AppRunner
 
-__all__ = ["BaseSite", "SockSite", "TCPSite", "UnixSite", "make_sites"]
+__all__ = [
+    "AddressInUseError",
+    "BaseSite",
+    "SockSite",
+    "TCPSite",
+    "UnixSite",
+    "address_error",
+    "make_sites",
+]
+
+
+class _TLSHttpProtocol(HttpProtocol):
+    """``HttpProtocol`` on a TLS transport, which never keeps a connection half-open.
+
+    After the peer's close_notify asyncio's TLS transport shuts down whatever
+    ``eof_received`` returns, and logs "returning true from eof_received() has
+    no effect when using ssl" when it returns True, which the plain protocol
+    does to answer pipelined requests after a half-close (issue 18: a warning
+    for every TLS connection). Here it returns None; nothing else changes.
+    """
+
+    def eof_received(self) -> None:
+        super().eof_received()
+
+
+class AddressInUseError(OSError):
+    """The address ``run_app`` was to listen on is taken; the message says what to change."""
+
+
+def address_error(where: str, exc: OSError) -> OSError:
+    """``exc`` as an ``AddressInUseError`` saying what to change, if that is what it is."""
+    if exc.errno != errno.EADDRINUSE:
+        return exc
+    error = AddressInUseError(
+        f"cannot listen on {where}: the address is already in use (another server, or "
+        "an earlier run still shutting down); stop it, or choose another port "
+        "(port=... in run_app, -P/--port on the command line)"
+    )
+    error.errno = exc.errno  # set apart from the message, which then reads without "[Errno 98]"
+    return error
 
 
 def _url_for_sockname(scheme: str, family: int, sockname: Any) -> str:
@@ -108,6 +150,12 @@ class BaseSite(ABC):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         """Bind the listener and return it (serving)."""
 
+    def _protocols(self, server: Server) -> Callable[[], asyncio.Protocol]:
+        """The protocol factory for the listener: ``server``, or the TLS variant."""
+        if self._ssl_context is None:
+            return server
+        return lambda: _TLSHttpProtocol(server)
+
     async def stop(self) -> None:
         """Stop accepting connections; already accepted ones stay with the runner."""
         self._runner._unreg_site(self)
@@ -180,7 +228,7 @@ class TCPSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_server(
-            factory,
+            self._protocols(factory),
             self._host,
             self._port,
             ssl=self._ssl_context,
@@ -224,7 +272,7 @@ class UnixSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_unix_server(
-            factory, self._path, ssl=self._ssl_context, backlog=self._backlog
+            self._protocols(factory), self._path, ssl=self._ssl_context, backlog=self._backlog
         )
 
     async def stop(self) -> None:
@@ -279,7 +327,7 @@ class SockSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_server(
-            factory, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+            self._protocols(factory), sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
         )
 
 

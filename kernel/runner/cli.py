@@ -23,10 +23,19 @@ from typing import TYPE_CHECKING, Any, TextIO
 import attrs
 import pluggy
 
+from .. import __version__
 from ..host import hookspecs
 from ..host.host import PluginError, discover, info_for
 from ._loader import AppLoadError, load_app, resolve_app
-from .runner import run_app
+from ._options import (
+    OptionError,
+    add_serve_options,
+    configure_logging,
+    reload,
+    run_options,
+    without_reload,
+)
+from .runner import AddressInUseError, run_app
 
 if TYPE_CHECKING:
     from ..app.app import Application
@@ -100,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_builtin(commands)
     _add_from_plugins(commands, loaded, sys.stderr)
     parser = argparse.ArgumentParser(prog="jackfield", description="The jackfield web framework.")
+    parser.add_argument("--version", action="version", version=f"jackfield {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in commands:
         if not _configures(cmd, sys.stderr):
@@ -115,9 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.command is None:
         parser.print_help(sys.stderr)
         return 2
+    ns._jackfield_argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(ns._jackfield_run(ns))
-    except (AppLoadError, PluginError) as exc:
+    except (AppLoadError, PluginError, OptionError, AddressInUseError) as exc:
         print(f"jackfield {ns.command}: error: {exc}", file=sys.stderr)
         return 2
 
@@ -165,14 +176,16 @@ def _add_from_plugins(
             if pm.has_plugin(name):
                 pm.unregister(name=name)
             print(f"jackfield: warning: plugin {name!r} skipped: {exc}", file=err)
-    plugins = [p for _, p in pm.list_name_plugin()]
     # One plugin at a time, so a clash or a crash is pinned on the plugin that caused it.
+    # Each implementation is called directly: pluggy's subset_hook_caller puts the
+    # other plugins in a set, which fails for an unhashable plugin object (a
+    # SimpleNamespace) and took every plugin's commands down with it (issue 18).
+    hook_args = {"commands": commands}
     for impl in reversed(pm.hook.jackfield_add_commands.get_hookimpls()):
         name = str(pm.get_name(impl.plugin))
-        others = [p for p in plugins if p is not impl.plugin]
         commands._owner = name
         try:
-            pm.subset_hook_caller("jackfield_add_commands", others)(commands=commands)
+            impl.function(*[hook_args[arg] for arg in impl.argnames])
         except Exception as exc:
             print(f"jackfield: warning: commands of plugin {name!r} skipped: {exc}", file=err)
     commands._owner = "jackfield"
@@ -254,16 +267,25 @@ def _describe(app: Application, spec: str) -> str:
 
 
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-H", "--host", help="interface to listen on (default: all)")
-    parser.add_argument("-P", "--port", type=int, help="TCP port (default: 8080)")
-    parser.add_argument("-U", "--path", help="Unix socket path to listen on instead")
+    add_serve_options(parser)
     _app_arguments(parser, required=True)
 
 
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
 def _run_serve(ns: argparse.Namespace) -> int:
+    if ns.reload:
+        if ns.workers is not None and ns.workers > 1:
+            raise OptionError("--reload serves from one process; leave --workers out")
+        argv: list[str] = ns._jackfield_argv
+        rest = without_reload(argv[argv.index("serve") + 1 :])
+        return reload([sys.executable, "-m", "jackfield", "serve", *rest], _say)
     # An async init function is awaited by the runner, in the loop that serves the app.
     app = resolve_app(ns.app, ns.args)
-    options = {k: getattr(ns, k) for k in ("host", "port", "path") if getattr(ns, k) is not None}
+    options = run_options(ns, _say)
+    configure_logging(ns.access_log)
     run_app(app, **options)
     return 0
 

@@ -19,6 +19,7 @@ and SIGTERM into that graceful shutdown.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import signal
@@ -30,9 +31,18 @@ from typing import Any
 from ..app.app import Application
 from ..server.accesslog import DEFAULT_FORMAT, AccessLogger
 from ..server.server import AccessLoggerProtocol, Server
-from ._sites import BaseSite, SockSite, TCPSite, UnixSite, make_sites
+from ._sites import (
+    AddressInUseError,
+    BaseSite,
+    SockSite,
+    TCPSite,
+    UnixSite,
+    address_error,
+    make_sites,
+)
 
 __all__ = [
+    "AddressInUseError",
     "AppRunner",
     "BaseSite",
     "GracefulExit",
@@ -158,9 +168,11 @@ class AppRunner:
         app.freeze()
         self._server = server
 
-    async def cleanup(self) -> None:
+    async def cleanup(self, *, shutdown_timeout: float | None = None) -> None:
         """Shut down gracefully (see the module docstring for the order); idempotent.
 
+        ``shutdown_timeout``, when given, replaces the runner's and the sites'
+        for this shutdown (``0`` cancels in-flight requests at once).
         Safe to call after a failed ``setup()``: whatever started is cleaned up.
         """
         if not self._started or self._cleaned_up:
@@ -170,7 +182,7 @@ class AppRunner:
         for site in list(self._sites):
             await site.stop()
         server = self._server
-        timeout = self.shutdown_timeout
+        timeout = self.shutdown_timeout if shutdown_timeout is None else shutdown_timeout
         try:
             if server is not None:
                 server.pre_shutdown()
@@ -259,6 +271,7 @@ async def _serve(
     print: Callable[..., None] | None,
     site_options: dict[str, Any],
     runner_options: dict[str, Any],
+    on_started: Callable[[AppRunner], object] | None = None,
 ) -> None:
     if not isinstance(app, Application):
         app = await app
@@ -267,11 +280,16 @@ async def _serve(
         await runner.setup()
         sites = make_sites(runner, **site_options)
         for site in sites:
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                raise address_error(site.name, exc) from exc
         if print is not None:
             for site in sites:
                 print(f"jackfield: serving on {site.name}")
             print("(press Ctrl+C to stop)")
+        if on_started is not None:
+            on_started(runner)
         await runner._wait_for_signal()
     finally:
         await runner.cleanup()
@@ -295,6 +313,21 @@ def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
             )
 
 
+def _server_option_names() -> frozenset[str]:
+    params = inspect.signature(Server.__init__).parameters
+    return frozenset(n for n, p in params.items() if p.kind is p.KEYWORD_ONLY)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - _server_option_names())
+    if unknown:
+        valid = sorted(_RUN_APP_OPTIONS | _server_option_names())
+        raise TypeError(
+            f"run_app() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+            f"valid keywords: {', '.join(valid)}"
+        )
+
+
 def run_app(
     app: Application | Awaitable[Application],
     *,
@@ -315,6 +348,8 @@ def run_app(
     reuse_port: bool | None = None,
     handler_cancellation: bool = True,
     loop: asyncio.AbstractEventLoop | None = None,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    workers: int = 1,
     **server_options: Any,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, then shut down gracefully and return.
@@ -327,40 +362,88 @@ def run_app(
     addresses (``None`` keeps quiet). The other options are those of
     ``AppRunner`` and the sites; any further keyword (``limits=web.Limits(...)``,
     ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``) goes
-    to the ``Server``, and an unknown one fails at start-up.
+    to the ``Server``; an unknown one is a ``TypeError`` listing the valid ones.
+    An address already in use is an ``AddressInUseError`` (an ``OSError``).
 
-    The loop is a new one from the current event loop policy, closed on
+    The loop is a new one from ``loop_factory`` (``uvloop.new_event_loop``,
+    say), by default from the current event loop policy; it is closed on
     return after leftover tasks are cancelled and async generators finalized.
-    A ``loop`` you pass (``uvloop.new_event_loop()``, say) is used and left
-    open for you to close.
+    A ``loop`` you pass is used and left open for you to close.
+
+    ``workers=N`` (N > 1, Unix) serves from N processes forked from this one,
+    which only supervises them: see ``jackfield.runner.workers``. Each worker
+    runs the application's whole life (``on_startup`` ... ``on_cleanup``) in a
+    loop of its own, so ``loop`` cannot be given with it (``loop_factory`` can).
     """
+    _check_options(server_options)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    site_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "path": path,
+        "sock": sock,
+        "ssl_context": ssl_context,
+        "backlog": backlog,
+        "reuse_address": reuse_address,
+        "reuse_port": reuse_port,
+    }
+    runner_options: dict[str, Any] = {
+        "handle_signals": handle_signals,
+        "access_log_class": access_log_class,
+        "access_log_format": access_log_format,
+        "access_log": access_log,
+        "keepalive_timeout": keepalive_timeout,
+        "shutdown_timeout": shutdown_timeout,
+        "handler_cancellation": handler_cancellation,
+        **server_options,
+    }
+    if workers == 1:
+        _run(app, print, site_options, runner_options, loop=loop, loop_factory=loop_factory)
+        return
+    if loop is not None:
+        raise ValueError(
+            "run_app(workers=...) cannot use loop=: each worker process needs a loop of its "
+            "own; pass loop_factory= (uvloop.new_event_loop, say) instead"
+        )
+    # Imported here: the supervisor forks, which only this path needs.
+    from .workers import serve_workers
+
+    serve_workers(
+        app,
+        workers,
+        run_one=_run,
+        print=print,
+        site_options=site_options,
+        runner_options={**runner_options, "handle_signals": True},
+        loop_factory=loop_factory,
+    )
+
+
+_RUN_APP_OPTIONS = frozenset(inspect.signature(run_app).parameters) - {"app", "server_options"}
+
+
+def _run(
+    app: Application | Awaitable[Application],
+    print: Callable[..., None] | None,
+    site_options: dict[str, Any],
+    runner_options: dict[str, Any],
+    *,
+    loop: asyncio.AbstractEventLoop | None = None,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    on_started: Callable[[AppRunner], object] | None = None,
+) -> None:
+    """Serve in this process until a signal: ``run_app``'s body, also run by each worker."""
     own_loop = loop is None
     if loop is None:
-        loop = asyncio.new_event_loop()
+        loop = loop_factory() if loop_factory is not None else asyncio.new_event_loop()
     main = loop.create_task(
         _serve(
             app,
             print=print,
-            site_options={
-                "host": host,
-                "port": port,
-                "path": path,
-                "sock": sock,
-                "ssl_context": ssl_context,
-                "backlog": backlog,
-                "reuse_address": reuse_address,
-                "reuse_port": reuse_port,
-            },
-            runner_options={
-                "handle_signals": handle_signals,
-                "access_log_class": access_log_class,
-                "access_log_format": access_log_format,
-                "access_log": access_log,
-                "keepalive_timeout": keepalive_timeout,
-                "shutdown_timeout": shutdown_timeout,
-                "handler_cancellation": handler_cancellation,
-                **server_options,
-            },
+            site_options=site_options,
+            runner_options=runner_options,
+            on_started=on_started,
         )
     )
     try:

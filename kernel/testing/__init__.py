@@ -8,7 +8,18 @@ module ``__getattr__``), so that loading the plugin stays cheap.
 The order of the layers and why: the ``jackfield`` package docstring.
 """
 
+from ._shared import module_client
+from ._websocket import TestWebSocket, WebSocketClosedError
 from .testing import TestClient, TestServer, client_for, server_for
 from .testing import __getattr__ as __getattr__  # make_mocked_request, on first use
 
-__all__ = ["TestClient", "TestServer", "client_for", "make_mocked_request", "server_for"]
+__all__ = [
+    "TestClient",
+    "TestServer",
+    "TestWebSocket",
+    "WebSocketClosedError",
+    "client_for",
+    "make_mocked_request",
+    "module_client",
+    "server_for",
+]

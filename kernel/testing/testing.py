@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ..app.app import Application
     from ..runner.runner import AppRunner
     from ._mocked import make_mocked_request
+    from ._websocket import TestWebSocket
 
 __all__ = ["TestClient", "TestServer", "client_for", "make_mocked_request", "server_for"]
 
@@ -172,6 +173,7 @@ class TestClient:
         self._client_kwargs = client_kwargs or {}
         self._client: httpx.AsyncClient | None = None
         self._owns_server = False
+        self._websockets: list[TestWebSocket] = []
 
     # -- life cycle
     async def start(self) -> None:
@@ -188,9 +190,12 @@ class TestClient:
         self._client = httpx.AsyncClient(base_url=self.server.make_url("/"), **self._client_kwargs)
 
     async def close(self) -> None:
-        """Close the client, then shut down the server if it started it (idempotent)."""
+        """Close the client and its WebSockets, then the server if it started it (idempotent)."""
         client, self._client = self._client, None
+        websockets, self._websockets = self._websockets, []
         try:
+            for ws in websockets:
+                await ws.close()
             if client is not None:
                 await client.aclose()
         finally:
@@ -278,6 +283,33 @@ class TestClient:
     async def options(self, path: str, **kwargs: Any) -> httpx.Response:
         """Send OPTIONS ``path``."""
         return await self.http.request("OPTIONS", path, **kwargs)
+
+    async def ws_connect(
+        self,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        protocols: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> TestWebSocket:
+        """Open a WebSocket to ``path``; closed with the client if not before.
+
+        The client's cookies go along in a ``Cookie`` header (a session set by
+        an HTTP request reaches the WebSocket handler). ``protocols`` are the
+        subprotocols offered; ``compress=True`` offers permessage-deflate;
+        other keywords go to ``websockets``' ``connect``. Needs the
+        ``websockets`` library (in the testing extra).
+        """
+        from ._websocket import ws_connect
+
+        sent = dict(headers or {})
+        jar = "; ".join(f"{c.name}={c.value}" for c in self.cookies.jar)
+        if jar and not any(name.lower() == "cookie" for name in sent):
+            sent["Cookie"] = jar
+        url = "ws" + self.server.make_url(path).removeprefix("http")
+        ws = await ws_connect(url, headers=sent, protocols=protocols, **kwargs)
+        self._websockets.append(ws)
+        return ws
 
     async def get_json(self, path: str, *, status: int = 200, **kwargs: Any) -> Any:
         """GET ``path`` and return the decoded JSON body; fail unless the status is ``status``."""

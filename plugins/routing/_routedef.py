@@ -26,6 +26,7 @@ __all__ = [
     "delete",
     "get",
     "head",
+    "options",
     "patch",
     "post",
     "put",
@@ -97,6 +98,11 @@ def delete(path: str, handler: Callable[..., Any], **kwargs: Any) -> RouteDef:
     return route("DELETE", path, handler, **kwargs)
 
 
+def options(path: str, handler: Callable[..., Any], **kwargs: Any) -> RouteDef:
+    """Return an OPTIONS ``RouteDef``."""
+    return route("OPTIONS", path, handler, **kwargs)
+
+
 def view(path: str, handler: type[View], **kwargs: Any) -> RouteDef:
     """Return a ``RouteDef`` serving every method with a ``web.View`` subclass."""
     return route(METH_ANY, path, handler, **kwargs)
@@ -142,6 +148,10 @@ class RouteTableDef(Sequence[RouteDef]):
     def delete(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
         """Decorate a DELETE handler."""
         return self._decorator("DELETE", path, kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
+        """Decorate an OPTIONS handler."""
+        return self._decorator("OPTIONS", path, kwargs)
 
     def view(self, path: str, **kwargs: Any) -> Callable[[_F], _F]:
         """Decorate a ``web.View`` subclass serving every method on ``path``."""

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from jackfield import __version__
 from jackfield.host.host import discover
 from jackfield.runner import cli
 from jackfield.runner.cli import CommandRegistry, main
@@ -258,8 +259,8 @@ def test_serve_hands_the_app_to_the_runner(
     install(
         {"srv.py": "from jackfield.app.app import Application\napp = Application(plugins=[])\n"}
     )
-    assert main(["serve", "-P", "8123", "srv:app"]) == 0
-    assert calls == [(sys.modules["srv"].app, {"port": 8123})]
+    assert main(["serve", "--no-uvloop", "-P", "8123", "srv:app"]) == 0
+    assert calls == [(sys.modules["srv"].app, {"host": "localhost", "port": 8123})]
 
 
 def test_registry_refuses_bad_and_taken_names() -> None:
@@ -289,4 +290,31 @@ def test_python_dash_m_jackfield_lists_installed_plugins(tmp_path: Path) -> None
     )
     assert proc.returncode == 0, proc.stderr
     row = next(line.split() for line in proc.stdout.splitlines() if line.startswith("routing "))
-    assert row[1:3] == ["jackfield", "0.1.0"]
+    assert row[1:3] == ["jackfield", __version__]
+
+
+NAMESPACE_PLUGIN = """
+    import types
+
+    from jackfield.host.hookspecs import hookimpl
+
+    @hookimpl
+    def jackfield_add_commands(commands):
+        commands.add("wave", help="wave", run=lambda ns: 0)
+
+    plugin = types.SimpleNamespace(jackfield_add_commands=jackfield_add_commands)
+"""
+
+
+def test_an_unhashable_plugin_object_keeps_every_command(
+    install: Install, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A SimpleNamespace plugin (as docs/plugins.md shows) is not hashable: issue 18."""
+    install({"greeter_jf.py": GREETER}, dist="greeter", entry_points={"greeter": "greeter_jf"})
+    install(
+        {"wave_jf.py": NAMESPACE_PLUGIN}, dist="waver", entry_points={"waver": "wave_jf:plugin"}
+    )
+    assert main(["greet", "--name", "you"]) == 3
+    assert main(["wave"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err, err

@@ -156,3 +156,20 @@ async def test_resolved_awaitable_checks_the_result(module: MakeModule) -> None:
     name = module("async def init(argv):\n    return 1\n")
     with pytest.raises(AppLoadError, match="returned 1 \\(int\\), not an Application"):
         await resolve_app(f"{name}:init")  # type: ignore[misc]
+
+
+def test_a_missing_dependency_names_the_file_and_line(module: MakeModule, tmp_path: Path) -> None:
+    name = module("import os\nimport jf_no_such_dependency\napp = None\n")
+    with pytest.raises(AppLoadError) as info:
+        load_app(f"{name}:app")
+    message = str(info.value)
+    assert "No module named 'jf_no_such_dependency'" in message
+    assert f"It is imported at {tmp_path / name}.py, line 2." in message
+    assert "Install the distribution that provides 'jf_no_such_dependency'" in message
+    assert "Check the spelling" not in message  # that hint is for the module named in the spec
+
+
+def test_a_syntax_error_names_the_file_and_line(module: MakeModule, tmp_path: Path) -> None:
+    name = module("app = None\ndef broken(:\n    pass\n")
+    with pytest.raises(AppLoadError, match=rf"invalid syntax \({tmp_path / name}\.py, line 2\)"):
+        load_app(f"{name}:app")

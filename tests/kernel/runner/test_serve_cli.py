@@ -91,7 +91,7 @@ def test_options_become_run_app_arguments(
     app_module: str, options: list[str], expected: dict[str, Any]
 ) -> None:
     run = Recorder()
-    assert serve_main([*options, f"{app_module}:init_func"], run=run) == 0
+    assert serve_main(["--no-uvloop", *options, f"{app_module}:init_func"], run=run) == 0
     [(app, got)] = run.calls
     assert isinstance(app, Application)
     assert got == expected
