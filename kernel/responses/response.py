@@ -2,9 +2,10 @@
 
 A response is inert until ``prepare(request)``: that sends ``on_response_prepare``
 to every application in the route's chain, fixes the framing (Content-Length,
-chunked, or close-delimited for HTTP/1.0), and writes the head. A ``Response``
-that nobody prepared is sent by the connection loop in one write, head and body
-together (``_send_whole``), which is the common case and the fast one.
+chunked, or close-delimited for HTTP/1.0), and sends the head through the
+``Connection`` it was prepared on. The server sends every response the same way,
+``prepare()`` then ``write_eof()``; the connection holds what is written until the
+end of the loop turn, so a whole ``Response`` leaves in one write.
 
 Framing rules (RFC 9112 §6): HEAD, 1xx, 204 and 304 never carry a body; a
 declared Content-Length is enforced (writing more is an error); HTTP/1.1 without
