@@ -204,8 +204,10 @@ class HttpProtocol(asyncio.Protocol):
         self.set_tcp_nodelay(True)
         self._idle_since = self.loop.time()
         self._arm_timer()
-        # Its own context, which _serve_now also runs the exchanges in.
-        self.task = self.loop.create_task(self._run(), context=self._ctx)  # type: ignore[call-arg]
+        if FAST_PATH:  # its own context, which _serve_now also runs the exchanges in (3.11+)
+            self.task = self.loop.create_task(self._run(), context=self._ctx)  # type: ignore[call-arg]
+        else:
+            self.task = self.loop.create_task(self._run())
         self.server._tasks.add(self.task)
         self.task.add_done_callback(self.server._tasks.discard)
 
