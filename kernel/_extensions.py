@@ -33,7 +33,6 @@ COMPILED_MODULES: tuple[str, ...] = (
     "jackfield.http.serializer",
     "jackfield.http.status",
     "jackfield.server.exchange",
-    "jackfield.server.protocol",
     "jackfield.plugins.routing._index",
     "jackfield.plugins.routing._pattern",
     "jackfield.plugins.routing._requestpath",
