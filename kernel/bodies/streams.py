@@ -9,8 +9,9 @@ Invariants:
   first one, with ``_size`` counting what is left. Reads slice, never
   concatenate the whole buffer per call, so reading N bytes costs O(N).
 * Back-pressure: the stream asks the connection to stop reading the socket
-  (``on_pause``) once more than ``limit`` bytes wait unread and nobody is
-  waiting for more, and lets it read again (``on_resume``) once a read brings
+  (``on_pause``) once the unread body costs more than ``limit`` bytes of
+  memory (its bytes plus ``_PIECE_COST`` per piece) and nobody is waiting
+  for more, and lets it read again (``on_resume``) once a read brings
   the buffer back to ``limit`` or below. A reader that must wait for more than
   the buffer holds (``readexactly(n)`` with ``n > limit``) resumes reading
   itself, otherwise reader and connection would wait on each other forever.
@@ -28,6 +29,11 @@ from collections.abc import Awaitable, Callable
 __all__ = ["EMPTY_STREAM", "BodyStream"]
 
 _DEFAULT_LIMIT = 2**16
+# What one buffered piece costs beyond its bytes (a bytes object's header,
+# rounded up by the allocator, and its deque slot). Counting it makes a body
+# sent in tiny pieces pause as early as its memory says: 2-byte pieces used to
+# hold 32,768 objects (~3 MiB) before the 64 KiB limit was reached (issue 20).
+_PIECE_COST = 64
 
 
 class BodyStream:
@@ -95,7 +101,11 @@ class BodyStream:
         self._size += len(data)
         # A waiting reader is about to take these bytes: pausing now would
         # only cost a resume a moment later.
-        if not self._paused and self._size > self._limit and self._waiter is None:
+        if (
+            not self._paused
+            and self._size + _PIECE_COST * len(self._buffer) > self._limit
+            and self._waiter is None
+        ):
             self._paused = True
             if self._on_pause is not None:
                 self._on_pause()
@@ -344,7 +354,7 @@ class BodyStream:
                 self._offset = 0
             data = b"".join(parts)
         self._size -= n
-        if self._paused and self._size <= self._limit:
+        if self._paused and self._size + _PIECE_COST * len(buffer) <= self._limit:
             self._release_pause()
         return data
 

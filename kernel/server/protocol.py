@@ -25,8 +25,16 @@ Invariants:
   high-water mark.
 * When the peer goes away the handler's task is cancelled at its next await
   (``handler_cancellation=True``, the default), as the spec describes.
-* Timers are lazy: one handle per connection that re-arms itself, so a
-  request costs a float assignment, not a timer.
+* Output is bounded: a piece bigger than ``_SEND_SLICE`` is kept by
+  reference (not copied into the transport's buffer) and fed to the
+  transport a slice at a time as the peer reads, so a client that never
+  reads costs the transport's buffer, not the size of its response.
+* Deadlines (``docs/http.md``): a head within ``head_timeout`` of its first
+  byte; a body at ``body_min_rate`` bytes per second after a grace of
+  ``body_timeout``, counted only while the server waits for it; output
+  that does not drain for ``send_timeout`` ends the connection; keep-alive
+  idle time. Timers are lazy: one handle per connection that re-arms
+  itself, so a request costs a float assignment, not a timer.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ from ..responses.exceptions import (
     HTTPNotImplemented,
     HTTPRequestEntityTooLarge,
     HTTPRequestHeaderFieldsTooLarge,
+    HTTPRequestTimeout,
 )
 from ._eager import FAST_PATH, drive, enter_task, leave_task
 from .exchange import exchange
@@ -86,6 +95,10 @@ _MAX_HELD = 32
 # A piece at least this big goes to the transport at once, so its back-pressure
 # (pause_writing) is seen before the next pipelined request is served (issue 19).
 _HOLD_BYTES = 2**16
+# Bigger output is fed to the transport in slices of this size as it drains
+# (_push): 40 clients that never read a 50 MiB response hold 40 slices plus
+# the transport's buffers, not 2 GiB (issue 20).
+_SEND_SLICE = 2**18
 _HAS_SENDFILE = hasattr(os, "sendfile")  # not on Windows
 
 
@@ -187,7 +200,16 @@ class HttpProtocol(asyncio.Protocol):
         self._idle_since: float | None = None
         self._head_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        # The body deadline: when its clock (re)started (None: stopped) and
+        # the body bytes received since then.
+        self._body_since: float | None = None
+        self._body_got = 0
+        # When the output stopped draining (None: it drains).
+        self._send_since: float | None = None
         self._held: list[bytes] = []  # output for the end of this loop turn
+        # Output too big for the transport's buffer, fed to it as it drains.
+        self._pending: deque[memoryview] = deque()
+        self._close_when_sent = False
         self._flusher: TurnFlusher | None = None
 
     # -- asyncio.Protocol
@@ -240,6 +262,7 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
         self._held.clear()
+        self._pending.clear()
         self._closing = True
         self.server.connections.discard(self)
         if self._timer is not None:
@@ -263,10 +286,18 @@ class HttpProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._write_paused = True
+        if self._send_since is None:
+            self._send_since = self.loop.time()
+            self._arm_timer()
         self._pause(_PAUSE_WRITE)
 
     def resume_writing(self) -> None:
         self._write_paused = False
+        self._send_since = None
+        if self._pending:
+            self._push()
+            if self._write_paused:  # the next slice filled the buffer again
+                return
         waiter = self._drain_waiter
         if waiter is not None:
             self._drain_waiter = None
@@ -300,11 +331,13 @@ class HttpProtocol(asyncio.Protocol):
                     return
             elif isinstance(event, Data):
                 if self._body is not None:
+                    self._body_got += len(event.data)
                     self._body.feed_data(event.data)
             elif event is END_OF_MESSAGE:
                 if self._body is not None:
                     self._body.feed_eof()
                     self._body = None
+                    self._body_since = None
                 queue = self._queue
                 if queue and queue[-1][0].upgrade:
                     # What follows may not be HTTP: wait for the handler's verdict.
@@ -333,6 +366,10 @@ class HttpProtocol(asyncio.Protocol):
             stream = EMPTY_STREAM
         else:
             stream = self._new_body()
+            # A client that waits for 100 Continue is not late: its body's
+            # clock starts when that goes out (_on_first_body_read).
+            if head.expect is None:
+                self._start_body_clock()
         self._queue_exchange(head, stream)
         return True
 
@@ -345,6 +382,13 @@ class HttpProtocol(asyncio.Protocol):
         )
         self._body = stream
         return stream
+
+    def _start_body_clock(self) -> None:
+        """(Re)start the body deadline: the server now waits for the client's bytes."""
+        if self._body is not None and not self._paused:
+            self._body_since = self.loop.time()
+            self._body_got = 0
+            self._arm_timer()
 
     def _queue_exchange(self, head: RequestHead, stream: BodyStream) -> None:
         queue = self._queue
@@ -496,6 +540,8 @@ class HttpProtocol(asyncio.Protocol):
         if not self._paused and self.transport is not None:
             self.transport.pause_reading()
         self._paused |= reason
+        # Not reading: a late body is the server's doing, not the client's.
+        self._body_since = None
 
     def _resume(self, reason: int) -> None:
         if not self._paused & reason:
@@ -503,6 +549,8 @@ class HttpProtocol(asyncio.Protocol):
         self._paused &= ~reason
         if not self._paused and self.transport is not None:
             self.transport.resume_reading()
+            if self._body is not None and self._body_since is None:
+                self._start_body_clock()
 
     def _pause_for_body(self) -> None:
         self._pause(_PAUSE_BODY)
@@ -516,6 +564,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.expects_continue:
             self._continue_sent = True
             self.write(_CONTINUE)
+            self._start_body_clock()
 
     @property
     def expects_continue(self) -> bool:
@@ -554,17 +603,53 @@ class HttpProtocol(asyncio.Protocol):
             self.flush()
 
     def flush(self) -> None:
-        """Hand what ``write()`` holds to the transport now, in one write."""
+        """Hand what ``write()`` holds to the transport now, in one write.
+
+        Output bigger than ``_SEND_SLICE`` (or behind such output) is kept by
+        reference and fed to the transport a slice at a time as it drains.
+        """
         held = self._held
-        if held:
+        if not held:
+            return
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            held.clear()
+            return
+        # Only the last piece can be big: write() flushes right after one.
+        if not self._pending and len(held[-1]) <= _SEND_SLICE:
             data = held[0] if len(held) == 1 else b"".join(held)
             held.clear()
-            transport = self.transport
-            if transport is not None and not transport.is_closing():
-                transport.write(data)
+            transport.write(data)
+            return
+        # Joining would copy the body once per connection: keep references.
+        self._pending.extend(memoryview(piece) for piece in held)
+        held.clear()
+        self._push()
+
+    def _push(self) -> None:
+        """Feed pending output to the transport until its buffer is full."""
+        transport = self.transport
+        pending = self._pending
+        while pending and not self._write_paused:
+            if transport is None or transport.is_closing():
+                pending.clear()
+                return
+            view = pending[0]
+            if len(view) > _SEND_SLICE:
+                pending[0] = view[_SEND_SLICE:]
+                view = view[:_SEND_SLICE]
+            else:
+                pending.popleft()
+            transport.write(view)  # calls pause_writing() when its buffer fills
+        if not pending and self._close_when_sent:
+            self._close_transport()
 
     async def drain(self) -> None:
-        """Wait while the transport's write buffer is over its high-water mark."""
+        """Wait while the transport's write buffer is over its high-water mark.
+
+        Pending output (see ``flush``) keeps the buffer there, so this also
+        waits until all of it went to the transport.
+        """
         if self._lost:
             raise ConnectionResetError("client disconnected")
         if not self._write_paused:
@@ -584,6 +669,8 @@ class HttpProtocol(asyncio.Protocol):
         if self.secure:
             raise asyncio.SendfileNotAvailableError("no sendfile through TLS")
         self.flush()
+        while self._pending:  # the file's bytes go after every byte written before them
+            await self.drain()
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("client disconnected")
@@ -697,6 +784,7 @@ class HttpProtocol(asyncio.Protocol):
         """Close at once, dropping unsent data and cancelling a running handler."""
         self._closing = True
         self._held.clear()
+        self._pending.clear()
         if self.task is not None and not self.task.done():
             self.task.cancel()
         transport = self.transport
@@ -713,32 +801,75 @@ class HttpProtocol(asyncio.Protocol):
         """
         self.flush()
         transport = self.transport
-        if transport is not None and transport.get_write_buffer_size():
+        if transport is not None and (self._pending or transport.get_write_buffer_size()):
             log.debug("%s did not read its last response in time: aborting", self.remote)
             self.abort()
         else:
             self._close_transport()
 
     def _close_transport(self) -> None:
+        """Close once everything written went out (``send_timeout`` bounds the wait)."""
         self._closing = True
         self.flush()
         transport = self.transport
-        if transport is not None and not transport.is_closing():
+        if self._pending:
+            self._close_when_sent = True  # _push closes when the last slice is handed over
+        elif transport is not None and not transport.is_closing():
             transport.close()
+            # close() waits for the buffer to drain, which a peer that never
+            # reads never lets happen: the send deadline aborts it then.
+            if transport.get_write_buffer_size() and self._send_since is None:
+                self._send_since = self.loop.time()
+                self._arm_timer()
         self._wake()
 
     # -- timers
     def _arm_timer(self) -> None:
+        # Never later than the nearest deadline that can have started since
+        # the last check: _on_timer re-arms itself for what is left.
         if self._timer is None and not self._lost:
             server = self.server
-            delay = min(server.keepalive_timeout, server.head_timeout)
+            delay = min(
+                server.keepalive_timeout,
+                server.head_timeout,
+                server.body_timeout,
+                server.send_timeout,
+            )
             self._timer = self.loop.call_later(delay, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
+        if self._lost:
+            return
         now = self.loop.time()
         server = self.server
         deadlines = []
+        if self._send_since is not None:
+            left = self._send_since + server.send_timeout - now
+            if left <= 0:
+                log.debug(
+                    "%s read none of its output for %s s (send_timeout): aborting",
+                    self.remote,
+                    server.send_timeout,
+                )
+                self.abort()
+                return
+            deadlines.append(left)
+        if self._body_since is not None and self._body is not None:
+            allowed = server.body_timeout
+            if server.body_min_rate:
+                allowed += self._body_got / server.body_min_rate
+            left = self._body_since + allowed - now
+            if left <= 0:
+                self._on_protocol_error(
+                    ProtocolError(
+                        408,
+                        f"request body too slow: {self._body_got} bytes in "
+                        f"{now - self._body_since:.0f} s",
+                    )
+                )
+                return
+            deadlines.append(left)
         if self._idle_since is not None and not self._busy and not self._queue:
             left = self._idle_since + server.keepalive_timeout - now
             if left <= 0:
@@ -776,6 +907,7 @@ class HttpProtocol(asyncio.Protocol):
 def _http_error_for(exc: ProtocolError) -> Exception:
     """The HTTP exception a handler reading a bad body gets (the parser's status)."""
     by_status: dict[int, type[HTTPException]] = {
+        408: HTTPRequestTimeout,
         413: HTTPRequestEntityTooLarge,
         431: HTTPRequestHeaderFieldsTooLarge,
         501: HTTPNotImplemented,

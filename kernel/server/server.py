@@ -43,14 +43,27 @@ class Server:
         access_logger: AccessLoggerProtocol | None = None,
         keepalive_timeout: float = 75.0,
         head_timeout: float = 60.0,
+        body_timeout: float = 60.0,
+        body_min_rate: float = 500.0,
+        send_timeout: float = 60.0,
         limits: Limits | None = None,
         handler_cancellation: bool = True,
         max_pipelined: int = 32,
         max_discard: int = 1024 * 1024,
         server_header: str | None = "jackfield",
     ) -> None:
-        if keepalive_timeout <= 0 or head_timeout <= 0:
-            raise ValueError("keepalive_timeout and head_timeout must be > 0 seconds")
+        for name, seconds in (
+            ("keepalive_timeout", keepalive_timeout),
+            ("head_timeout", head_timeout),
+            ("body_timeout", body_timeout),
+            ("send_timeout", send_timeout),
+        ):
+            if not seconds > 0:  # also refuses NaN
+                raise ValueError(f"{name} must be > 0 seconds, got {seconds!r}")
+        if not body_min_rate >= 0:
+            raise ValueError(
+                f"body_min_rate must be >= 0 bytes per second (0: no rate), got {body_min_rate!r}"
+            )
         if max_pipelined < 1:
             raise ValueError(f"max_pipelined must be >= 1, got {max_pipelined}")
         if server_header is not None and (
@@ -65,6 +78,9 @@ class Server:
         self.access_logger = access_logger
         self.keepalive_timeout = keepalive_timeout
         self.head_timeout = head_timeout
+        self.body_timeout = body_timeout
+        self.body_min_rate = body_min_rate
+        self.send_timeout = send_timeout
         self.limits = limits if limits is not None else Limits()
         self.handler_cancellation = handler_cancellation
         self.max_pipelined = max_pipelined

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 BIG = 8 * 2**20
+HUGE = 50 * 2**20
 MEMORY_BOUND = 64 * 2**20
 
 SERVER = textwrap.dedent(
@@ -39,10 +40,14 @@ SERVER = textwrap.dedent(
     from jackfield import web
 
     BIG = b"x" * {BIG}
+    HUGE = b"h" * {HUGE}
     SMALL = b"y" * 4096
 
     async def big(request):
         return web.Response(body=BIG)
+
+    async def huge(request):
+        return web.Response(body=HUGE)
 
     async def small(request):
         return web.Response(body=SMALL)
@@ -52,6 +57,7 @@ SERVER = textwrap.dedent(
 
     app = web.Application()
     app.router.add_get("/big", big)
+    app.router.add_get("/huge", huge)
     app.router.add_get("/small", small)
     app.router.add_get("/", hello)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
@@ -188,3 +194,34 @@ async def test_keepalive_timeout_frees_a_connection_whose_peer_does_not_read(
         assert not connections, "the idle connection with an unread answer was never freed"
     finally:
         sock.close()
+
+
+def test_forty_clients_not_reading_a_50_mib_answer_cost_little(
+    server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """Each connection holds a slice of the body, not a copy of it (issue 20).
+
+    The transport copied what the socket did not take at once into its
+    buffer: 40 such clients grew the server by about 2 GiB.
+    """
+    proc, port = server
+    before = rss(proc.pid)
+    request = b"GET /huge HTTP/1.1\r\nHost: a\r\n\r\n"
+    clients = [non_reading_client(port, request, 1) for _ in range(40)]
+    try:
+        time.sleep(1.5)
+        grown = rss(proc.pid) - before
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "hello"
+        grown = max(grown, rss(proc.pid) - before)
+        # They do get their answer once they read: one of them reads it all.
+        first = clients[0]
+        first.settimeout(10)
+        got = 0
+        while got < HUGE:
+            piece = first.recv(2**20)
+            assert piece, f"closed after {got} bytes"
+            got += len(piece)
+    finally:
+        for sock in clients:
+            sock.close()
+    assert grown < MEMORY_BOUND, f"server grew by {grown / 2**20:.0f} MiB"

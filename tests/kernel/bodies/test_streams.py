@@ -328,17 +328,33 @@ async def test_on_first_read_called_before_waiting() -> None:
 
 
 async def test_pause_when_buffer_exceeds_limit_and_resume_when_read_back(valve: Valve) -> None:
-    stream = make_stream(valve, limit=10)
-    stream.feed_data(b"x" * 10)
+    # A piece costs its bytes plus 64 (its object and deque slot): limit 200
+    # holds one piece of 136 bytes exactly.
+    stream = make_stream(valve, limit=200)
+    stream.feed_data(b"x" * 136)
     assert valve.events == []  # at the limit is still fine
-    stream.feed_data(b"x")
-    assert valve.events == ["pause"]
-    stream.feed_data(b"x" * 5)
+    stream.feed_data(b"y")
+    assert valve.events == ["pause"]  # 137 bytes in 2 pieces: 265
+    stream.feed_data(b"z" * 5)
     assert valve.events == ["pause"]  # once
     assert await stream.read(5) == b"x" * 5
-    assert valve.events == ["pause"]  # 11 left, still over
-    assert await stream.read(1) == b"x"
-    assert valve.events == ["pause", "resume"]  # 10 left: back at the limit
+    assert valve.events == ["pause"]  # 137 bytes in 3 pieces: 329, still over
+    assert await stream.read(131) == b"x" * 131
+    assert valve.events == ["pause", "resume"]  # 6 bytes in 2 pieces: 134
+
+
+async def test_tiny_pieces_pause_by_their_memory_not_their_bytes(valve: Valve) -> None:
+    """2-byte pieces used to reach a 64 KiB limit only after 32,768 objects (issue 20)."""
+    stream = make_stream(valve, limit=2**16)
+    fed = 0
+    while not valve.paused:
+        stream.feed_data(b"ab")
+        fed += 1
+        assert fed < 2**16, "never paused"
+    assert fed == 2**16 // 66 + 1  # the first piece that takes it over 64 KiB of memory
+    # Reading them back brings it under the limit again.
+    assert await stream.read(2) == b"ab"
+    assert valve.events == ["pause", "resume"]
 
 
 async def test_readany_releases_the_pause(valve: Valve) -> None:

@@ -707,6 +707,9 @@ async def test_write_keeps_the_order_of_calls() -> None:
         def get_extra_info(self, name: str, default: Any = None) -> Any:
             return default
 
+        def get_write_buffer_size(self) -> int:
+            return 0  # writes "go out" at once
+
     app = make_tiny_app()
     app.freeze()
     from jackfield.server.server import Server
