@@ -63,6 +63,9 @@ class _Transport(asyncio.Transport):
     def resume_reading(self) -> None:
         pass
 
+    def get_write_buffer_size(self) -> int:
+        return 0  # every write is taken at once
+
     def close(self) -> None:
         pass
 
