@@ -78,7 +78,8 @@ class AppRunner:
     access_log_format)``. ``handle_signals=True`` makes SIGINT and SIGTERM raise
     ``GracefulExit`` in the event loop. ``shutdown_timeout`` bounds how long
     ``cleanup()`` waits for in-flight requests. Other keyword arguments
-    (``head_timeout``, ``limits``, ``handler_cancellation`` ...) go to
+    (``head_timeout``, ``body_timeout``, ``body_min_rate``, ``send_timeout``,
+    ``limits``, ``handler_cancellation`` ...) go to
     ``jackfield.server.Server``.
     """
 
@@ -361,7 +362,8 @@ def run_app(
     none of them, every IPv4 interface on port 8080. ``print`` shows the
     addresses (``None`` keeps quiet). The other options are those of
     ``AppRunner`` and the sites; any further keyword (``limits=web.Limits(...)``,
-    ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``) goes
+    ``head_timeout``, ``body_timeout``, ``body_min_rate``, ``send_timeout``,
+    ``max_pipelined``, ``max_discard``, ``server_header``) goes
     to the ``Server``; an unknown one is a ``TypeError`` listing the valid ones.
     An address already in use is an ``AddressInUseError`` (an ``OSError``).
 
