@@ -164,7 +164,6 @@ class FrameParser:
             else:
                 pos = 0
             append = frames.append
-            repeats = _REPEAT
             first_ok = self._first_ok
             max_size = self._max_size
             end = len(data)
@@ -207,16 +206,7 @@ class FrameParser:
                     if stop > end:
                         self._need = stop - pos
                         break
-                    if length <= _INT_XOR_MAX:
-                        # unmask(), inlined: a function call is a tenth of a 1 KiB frame's cost.
-                        ones, width = repeats.get(length) or _repeat(length)
-                        key = int.from_bytes(data[start : start + 4], "little") * ones
-                        if width:
-                            key &= width
-                        masked = int.from_bytes(data[start + 4 : stop], "little")
-                        append((b0, (masked ^ key).to_bytes(length, "little")))
-                    else:
-                        append((b0, unmask(data[start + 4 : stop], data[start : start + 4])))
+                    append((b0, unmask(data[start + 4 : stop], data[start : start + 4])))
                 elif self._require_mask:
                     raise WebSocketError(_PROTOCOL_ERROR, "client frames must be masked")
                 else:
