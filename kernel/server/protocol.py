@@ -124,7 +124,7 @@ class TurnFlusher:
     all of its input was read, is cheaper than one ``send()`` between each
     read: the peers are woken once per burst rather than once per response
     (bench/, issue 2: about a fifth of a small response's cost on loopback).
-    The WebSocket plugin coalesces its frames through the same flusher.
+    The WebSocket plugin's frames go through ``write`` too.
     """
 
     __slots__ = ("_loop", "_pending")
@@ -185,7 +185,8 @@ class HttpProtocol(asyncio.Protocol):
         self._error: ProtocolError | None = None
         self._paused = 0
         self._stalled = False  # parsing stopped at a message boundary (see _STALL)
-        self._write_paused = False
+        # The peer reads more slowly than we write: drain() waits (read-only outside).
+        self.writing_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._upgraded: RawReceiver | None = None
         self._hold_parser = False
@@ -285,18 +286,18 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = None
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self.writing_paused = True
         if self._send_since is None:
             self._send_since = self.loop.time()
             self._arm_timer()
         self._pause(_PAUSE_WRITE)
 
     def resume_writing(self) -> None:
-        self._write_paused = False
+        self.writing_paused = False
         self._send_since = None
         if self._pending:
             self._push()
-            if self._write_paused:  # the next slice filled the buffer again
+            if self.writing_paused:  # the next slice filled the buffer again
                 return
         waiter = self._drain_waiter
         if waiter is not None:
@@ -492,7 +493,7 @@ class HttpProtocol(asyncio.Protocol):
             coro, yielded = self._suspended
             self._suspended = None
             return drive(coro, yielded, None)
-        if self._write_paused:
+        if self.writing_paused:
             # The client is not reading its answers: serve no more until it does.
             self.flush()
             try:
@@ -630,7 +631,7 @@ class HttpProtocol(asyncio.Protocol):
         """Feed pending output to the transport until its buffer is full."""
         transport = self.transport
         pending = self._pending
-        while pending and not self._write_paused:
+        while pending and not self.writing_paused:
             if transport is None or transport.is_closing():
                 pending.clear()
                 return
@@ -652,7 +653,7 @@ class HttpProtocol(asyncio.Protocol):
         """
         if self._lost:
             raise ConnectionResetError("client disconnected")
-        if not self._write_paused:
+        if not self.writing_paused:
             return
         waiter = self._drain_waiter
         if waiter is None:

@@ -6,14 +6,15 @@ frames are answered there (pings, the peer's close), complete messages go to
 ``queue`` and wake the one reader. Writers in any task call ``write``, which
 builds a whole frame synchronously, so frames from several tasks never
 interleave and the compressor sees messages in wire order; they then await
-``drain()`` for back-pressure when the transport holds a backlog.
+``drain()`` while the peer reads more slowly than they write.
 
-Output is coalesced: frames built during one turn of the event loop go out
-in one ``transport.write`` at the end of it (one ``call_soon`` per loop turn
-for all connections: the kernel's ``TurnFlusher``), or at once past 64 KiB. An echo loop
-answering eight queued messages makes one send system call instead of eight;
-that is most of the cost of a small message (bench/ws_echo.py). Close frames
-are flushed at once.
+Frames go out through the HTTP connection's ``write`` (the kernel's
+``Connection`` interface), which holds what one turn of the event loop
+writes and sends it in one ``transport.write`` at the end of the turn: an
+echo loop answering eight queued messages makes one send system call instead
+of eight, most of the cost of a small message (bench/ws_echo.py). The same
+``write`` bounds the output of a big message and its ``send_timeout``
+applies. Close frames are flushed at once.
 
 Close states, in the order they can happen:
 * ``close_sent``: our close frame is out; nothing else may be sent.
@@ -37,8 +38,6 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
-from jackfield.server import turn_flusher
-
 from ._assembler import MessageAssembler
 from ._deflate import DeflateParams, Deflater, Inflater
 from ._frames import (
@@ -59,7 +58,6 @@ __all__ = ["HIGH_WATER", "Connection"]
 
 HIGH_WATER: Final = 2**16
 _MESSAGE_OVERHEAD: Final = 64  # counted per queued message, so empty ones add up too
-_FLUSH_AT: Final = 2**16  # pending output written at once past this, so drain() sees it
 # Headers of frames under 126 bytes, by first-byte-without-FIN and length: no packing.
 _SHORT_HEADS: Final = {
     op: tuple(bytes((0x80 | op, n)) for n in range(126))
@@ -71,7 +69,6 @@ _PING: Final = WSMsgType.PING
 _PONG: Final = WSMsgType.PONG
 _ERROR: Final = WSMsgType.ERROR
 _CLOSE: Final = WSMsgType.CLOSE
-_new_message: Final = tuple.__new__
 _ABNORMAL: Final = 1006
 _NO_STATUS: Final = 1005
 
@@ -91,9 +88,8 @@ class Connection:
         transport = protocol.transport
         if transport is None:
             raise ConnectionResetError("the client disconnected before the WebSocket started")
-        self._protocol = protocol
-        # Kept after the protocol drops it at connection_lost: only asked for its buffer size.
-        self._transport: asyncio.Transport = transport
+        self.http = protocol
+        """The HTTP connection taken over; senders ``drain()`` while its ``writing_paused``."""
         self._loop = protocol.loop
         self._autoping = autoping
         self._autoclose = autoclose
@@ -122,10 +118,6 @@ class Connection:
         self._heard = False
         self._heartbeat: float | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._out: list[bytes] = []
-        self._out_size = 0
-        self._flusher = turn_flusher(self._loop)
-        self.backlog = False
         # The protocol's own coroutine, not a wrapper: one frame less per message.
         self.drain = protocol.drain
         """Wait while the transport's write buffer is over its high-water mark."""
@@ -143,12 +135,6 @@ class Connection:
         assembler = self._assembler
         try:
             for b0, payload in parser.feed(data):
-                # Hot path, inlined from MessageAssembler.frame: a whole uncompressed
-                # text message in one frame, built without NamedTuple.__new__'s call.
-                if b0 == 0x81 and not assembler.kind:
-                    queue.append(_new_message(WSMessage, (_TEXT, payload.decode("utf-8"), None)))
-                    added += len(payload)
-                    continue
                 msg = assembler.frame(b0, payload)
                 if msg is None:
                     continue
@@ -173,9 +159,6 @@ class Connection:
             if arriving is not None:
                 # Fail fast: bad UTF-8 in a text frame still arriving (Autobahn 6.4.3).
                 assembler.partial(*arriving)
-        except UnicodeDecodeError as exc:
-            self._fail(WebSocketError(1007, f"text message is not valid UTF-8: {exc.reason}"))
-            return
         except WebSocketError as exc:
             self._fail(exc)
             return
@@ -188,9 +171,7 @@ class Connection:
             self._buffered = buffered
             if buffered > HIGH_WATER and not self._paused:
                 self._pause()
-            waiter = self._waiter  # _wake(), inlined: once per message read
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._wake()
 
     def eof_received(self) -> None:
         """The peer will send nothing more: without a close handshake that is abnormal."""
@@ -219,7 +200,7 @@ class Connection:
         if self._paused:
             self._paused = False
             self._buffered = 0
-            transport = self._protocol.transport
+            transport = self.http.transport
             if transport is not None:
                 transport.resume_reading()
         waiter = self._waiter = self._loop.create_future()
@@ -238,7 +219,7 @@ class Connection:
             self._fail_now(exc, queue_error=False)
 
     def _pause(self) -> None:
-        transport = self._protocol.transport
+        transport = self.http.transport
         if transport is not None:
             self._paused = True
             transport.pause_reading()
@@ -250,7 +231,7 @@ class Connection:
 
     # -- writing
     def write(self, opcode: int, payload: bytes, compress: bool) -> None:
-        """Queue one whole frame for the wire (callers check ``close_sent``/``done``)."""
+        """Send one whole frame with the connection's ``write`` (callers check ``close_sent``)."""
         if compress and self._deflater is not None:
             payload = self._deflater.compress(payload)
             opcode |= 0x40
@@ -261,30 +242,13 @@ class Connection:
             head = HEAD_MEDIUM.pack(0x80 | opcode, 126, n)
         else:
             head = frame_head(0x80 | opcode, n)
-        out = self._out
-        if not out:
-            self._flusher.add(self)
-        out.append(head)
-        out.append(payload)
-        self._out_size += n
-        if self._out_size > _FLUSH_AT:
-            self.flush()
+        write = self.http.write
+        write(head)
+        write(payload)
 
     def flush(self) -> None:
-        """Hand the frames written since the last flush to the transport in one write."""
-        out = self._out
-        if out:
-            data = out[0] + out[1] if len(out) == 2 else b"".join(out)
-            out.clear()
-            self._out_size = 0
-            # HttpProtocol.write, inlined: the transport is dropped at connection_lost, and
-            # nothing is held for the loop turn's end once the 101 went out (it flushed).
-            transport = self._protocol.transport
-            if transport is not None and not transport.is_closing():
-                transport.write(data)
-            # Read by senders instead of awaiting drain() every time: drain() can
-            # only wait while the transport holds unsent bytes.
-            self.backlog = bool(self._transport.get_write_buffer_size())
+        """Hand the frames written in this loop turn to the transport now."""
+        self.http.flush()
 
     def send_close(self, code: int | None, reason: bytes = b"") -> bool:
         """Send our close frame unless one was sent; True if this call sent it."""
@@ -378,7 +342,7 @@ class Connection:
 
     def _close_transport(self, *, abort: bool) -> None:
         self.flush()
-        transport = self._protocol.transport
+        transport = self.http.transport
         if transport is not None and not transport.is_closing():
             if abort:
                 transport.abort()

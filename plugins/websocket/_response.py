@@ -247,7 +247,7 @@ class WebSocketResponse(StreamResponse):
         if conn.close_sent or conn.done:
             raise _closed_error()
         conn.write(OP_TEXT, data.encode("utf-8"), compress is not False)
-        if conn.backlog:
+        if conn.http.writing_paused:
             await conn.drain()
 
     async def send_bytes(
@@ -260,7 +260,7 @@ class WebSocketResponse(StreamResponse):
         if conn.close_sent or conn.done:
             raise _closed_error()
         conn.write(OP_BINARY, bytes(data), compress is not False)
-        if conn.backlog:
+        if conn.http.writing_paused:
             await conn.drain()
 
     async def send_json(
@@ -289,7 +289,7 @@ class WebSocketResponse(StreamResponse):
         if conn.close_sent or conn.done:
             raise _closed_error()
         conn.write(opcode, payload, False)
-        if conn.backlog:
+        if conn.http.writing_paused:
             await conn.drain()
 
     async def close(self, *, code: int = 1000, message: bytes | str = b"") -> bool:
@@ -385,28 +385,7 @@ class WebSocketResponse(StreamResponse):
         return self
 
     async def __anext__(self) -> WSMessage:
-        conn = self._conn
-        if conn is not None and not self._reading and self._receive_timeout is None:
-            # Hot path, receive() inlined (one coroutine less per message): wait
-            # while nothing is queued and the connection is open, then take one.
-            queue = conn.queue
-            while not queue and not conn.local_close and not conn.done:
-                self._reading = True
-                try:
-                    await conn.waiter()
-                finally:
-                    self._reading = False
-                    conn.stop_waiting()
-            if queue and not conn.local_close:
-                msg = queue.popleft()
-                kind = msg.type
-                if kind is _TEXT or kind is _BINARY:
-                    return msg
-                conn.consumed(msg)
-            else:
-                msg = await self.receive()
-        else:
-            msg = await self.receive()
+        msg = await self.receive()
         if msg.type in _ENDS_ITERATION:
             raise StopAsyncIteration
         return msg

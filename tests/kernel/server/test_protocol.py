@@ -469,10 +469,10 @@ async def test_writes_wait_for_a_slow_reader(serve: Any, tiny_app: Application) 
     _, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**16)
     writer.write(get("/"))
     for _ in range(100):
-        if seen and seen[0].protocol._write_paused:
+        if seen and seen[0].protocol.writing_paused:
             break
         await asyncio.sleep(0.05)
-    assert seen and seen[0].protocol._write_paused
+    assert seen and seen[0].protocol.writing_paused
     before = written
     await asyncio.sleep(0.2)
     # parked in drain(): no progress while the client reads nothing
