@@ -41,8 +41,13 @@ class FakeProtocol:
         self.loop = asyncio.get_running_loop()
         self.transport = FakeTransport()
 
+    writing_paused = False
+
     def write(self, data: bytes) -> None:
         self.transport.written.append(data)
+
+    def flush(self) -> None:
+        pass
 
     async def drain(self) -> None:
         return None
@@ -150,3 +155,40 @@ async def test_slow_client_slows_the_sender(server_for: Any) -> None:
     assert received == 64 * len(message)
     # Without back-pressure the handler would have queued all 16 MiB at once.
     assert observed["most_buffered"] < 2 * 1024 * 1024
+
+
+async def test_a_peer_that_stops_reading_is_dropped_after_send_timeout(server_for: Any) -> None:
+    """Frames go through the HTTP connection's write(), so its send deadline applies."""
+    ended: list[str] = []
+    message = b"q" * 262144
+
+    async def handler(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse(compress=False)
+        await ws.prepare(request)
+        try:
+            while True:
+                await ws.send_bytes(message)
+        except (ConnectionError, asyncio.CancelledError) as exc:
+            ended.append(type(exc).__name__)
+            raise
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    server = await server_for(app, send_timeout=0.3)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(handshake_request())
+    await reader.readuntil(b"\r\n\r\n")  # then never reads again
+    connections = server.runner.server.connections
+    try:
+        for _ in range(60):
+            if not connections and ended:
+                break
+            await asyncio.sleep(0.05)
+        assert not connections, "the connection whose peer stopped reading was kept"
+        assert ended, "the sending handler never learnt that its peer was gone"
+    finally:
+        writer.close()
