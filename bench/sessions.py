@@ -13,6 +13,13 @@ decrypt and encrypt, or a Redis GET and SET.
 
 Only the ratios printed at the end mean anything (both sides measured in one
 run on one machine); the target is jackfield >= 1.5x aiohttp for each storage.
+
+With Redis, ceiling rows follow (``--no-ceiling`` leaves them out): a bare
+asyncio server doing the same GET and SET per request with no framework,
+sending each command on its own (as aiohttp_session does) and pipelined (as
+jackfield's RedisStorage does); and no server at all, 64 tasks doing GET+SET
+through redis-py in a loop, where "req/s" is GET+SET pairs per second. They
+tell how much of a request the Redis client costs, whatever the framework.
 """
 
 from __future__ import annotations
@@ -37,6 +44,13 @@ CONTENDERS = (
     ("jackfield", "jackfield", "setup"),
     ("jackfield (middleware form)", "jackfield", "middleware"),
     ("aiohttp + aiohttp_session", "aiohttp", "setup"),
+)
+# Ceilings, Redis only: (name, framework, form) as above.
+CEILINGS = (
+    ("ceiling: raw asyncio, redis-py one by one", "raw", "plain"),
+    ("ceiling: raw asyncio, redis-py pipelined", "raw", "pipelined"),
+    ("ceiling: redis-py GET+SET loop, one by one", "redis-loop", "plain"),
+    ("ceiling: redis-py GET+SET loop, pipelined", "redis-loop", "pipelined"),
 )
 TARGET = 1.5
 
@@ -104,6 +118,8 @@ def measure(
 ) -> Row:  # fmt: skip
     name, framework, form = contender
     server_pin, client_pin = pins
+    if framework == "redis-loop":
+        return client_loop(args, server_pin, storage, contender, redis_url)
     port = bench.free_port()
     argv = [*server_pin, sys.executable, str(APP), "--port", str(port), "--framework", framework]
     argv += ["--storage", storage, "--form", form, "--redis-url", redis_url, "--loop", args.loop]
@@ -127,6 +143,29 @@ def measure(
     return row
 
 
+def client_loop(
+    args: argparse.Namespace, pin: Sequence[str], storage: str, contender: tuple[str, str, str],
+    redis_url: str,
+) -> Row:  # fmt: skip
+    """No HTTP: redis-py doing GET+SET pairs in a loop on the server's CPU."""
+    name, framework, form = contender
+    argv = [*pin, sys.executable, str(APP), "--port", "0", "--framework", framework]
+    argv += ["--storage", storage, "--form", form, "--redis-url", redis_url]
+    argv += ["--duration", str(args.duration)]
+    row = Row(storage, name)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=args.duration + 30)
+    except subprocess.TimeoutExpired as exc:
+        row.error = str(exc)
+        return row
+    try:
+        pairs, cpu_us = done.stdout.split()
+        row.rps, row.cpu_us, row.p99_ms = float(pairs), float(cpu_us), float("nan")
+    except ValueError:
+        row.error = f"redis-py loop failed: {done.stderr.strip()[-300:] or done.stdout!r}"
+    return row
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds measured (10)")
@@ -136,6 +175,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--storage", choices=(*STORAGES, "all"), default="all")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--no-ceiling", dest="ceiling", action="store_false", help="leave out the ceiling rows"
+    )
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     return parser.parse_args(argv)
 
@@ -152,7 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     with redis_server(client_pin) as redis_url:
         for storage in storages:
-            for contender in CONTENDERS:
+            ceilings = CEILINGS if args.ceiling and storage == "redis" else ()
+            for contender in (*CONTENDERS, *ceilings):
                 best: Row | None = None
                 for _ in range(args.repeat):
                     print(f"  {storage}: {contender[0]} ...", file=sys.stderr)
@@ -169,13 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         table_rows.append([
             row.storage, row.contender,
             "unavailable" if row.error else f"{row.rps:,.0f}",
-            f"{row.p99_ms:.2f}", f"{row.cpu_us:.0f}" if row.cpu_us else "-",
+            f"{row.p99_ms:.2f}" if row.p99_ms == row.p99_ms else "-",
+            f"{row.cpu_us:.0f}" if row.cpu_us else "-",
             f"{ratio:.2f}" if ratio else "-", f"{cpu:.2f}" if cpu else "-",
         ])  # fmt: skip
     headers = ["storage", "contender", "req/s", "p99 ms", "CPU us/req", "x aiohttp", "x CPU"]
     print(conditions)
     print(bench.table(headers, table_rows, args.markdown))
     print("x aiohttp: req/s over aiohttp's; x CPU: aiohttp's CPU time per request over ours")
+    if any(row.contender.startswith("ceiling: redis-py") for row in rows):
+        print("redis-py loop rows: req/s is GET+SET pairs per second, with no HTTP at all")
     failed = False
     for row in rows:
         if row.error:

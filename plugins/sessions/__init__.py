@@ -6,7 +6,7 @@ handlers call ``await get_session(request)`` and, at login,
 ``await new_session(request)``. See ``docs/sessions.md``.
 
 Storages: ``SimpleCookieStorage`` (tests and development only),
-``EncryptedCookieStorage`` (Fernet), ``MemoryStorage`` (one process),
+``EncryptedCookieStorage`` (AES-GCM-SIV or Fernet), ``MemoryStorage`` (one process),
 ``RedisStorage`` (shared by every process). ``AbstractStorage`` is the base
 a third-party store subclasses. ``EncryptedCookieStorage`` and
 ``RedisStorage`` need the extra ``jackfield[sessions]``.

@@ -4,23 +4,25 @@ The cookie holds a random id (256 bits from ``secrets``); the record lives
 under ``key_prefix + id`` with a time to live (the idle timeout, capped by
 what is left of the lifetime), and the ids of each identity in a set under
 ``key_prefix + "user:" + identity`` so that ``revoke_identity`` can end them
-all. A save is one MULTI/EXEC transaction; a load is one GET.
+all. A load is one GET; a save is one SET, or one MULTI/EXEC transaction
+when an identity's index changes or old ids are deleted. The GETs and SETs
+of the requests in flight go out together, one pipeline per event-loop pass
+(``_batch.py``), which is what makes this storage fast under load.
 
-Every Redis call is bounded by ``timeout`` seconds (2 by default). A store
-that is down, refuses, or does not answer in time raises
-``StorageUnavailableError``, which the middleware answers with 503. A key
-that holds something else than a record (garbage, another type) is no
-session: the request gets a new one.
+Every Redis call (each such pipeline as a whole) is bounded by ``timeout``
+seconds (2 by default). A store that is down, refuses, or does not answer
+in time raises ``StorageUnavailableError``, which the middleware answers
+with 503. A key that holds something else than a record (garbage, another
+type) is no session: the request gets a new one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._batch import CommandBatcher, bounded
 from ._errors import StorageUnavailableError
 from ._server import Change, ServerStorage, ServerStorageSettings
 
@@ -36,13 +38,6 @@ log = logging.getLogger("jackfield.sessions")
 DEFAULT_REDIS_TIMEOUT = 2.0
 
 _T = TypeVar("_T")
-
-
-async def _bounded(awaitable: Awaitable[_T], timeout: float) -> _T:
-    if sys.version_info >= (3, 11):
-        async with asyncio.timeout(timeout):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, timeout)  # pragma: no cover - Python 3.10
 
 
 class RedisStorage(ServerStorage):
@@ -81,6 +76,7 @@ class RedisStorage(ServerStorage):
         self._redis = redis_client
         self._prefix = key_prefix
         self._timeout = timeout
+        self._batcher = CommandBatcher(redis_client, timeout)
         self._redis_error = redis.exceptions.RedisError
         self._response_error = redis.exceptions.ResponseError
 
@@ -99,18 +95,25 @@ class RedisStorage(ServerStorage):
 
     async def _call(self, what: str, awaitable: Awaitable[_T]) -> _T:
         try:
-            return await _bounded(awaitable, self._timeout)
+            return await bounded(awaitable, self._timeout)
         except self._response_error:
             raise
         except (self._redis_error, OSError, TimeoutError) as exc:
             detail = f"no answer within {self._timeout}s" if isinstance(exc, TimeoutError) else exc
             raise StorageUnavailableError(f"Redis could not {what}: {detail}") from exc
 
-    async def _read(self, id: str) -> bytes | str | None:
+    async def _batched(self, what: str, *args: Any) -> Any:
+        # Bounded by the batch's own timeout: no timer per command.
         try:
-            raw: Any = await self._call("load a session", self._redis.get(self._prefix + id))
-        except self._response_error as exc:  # e.g. WRONGTYPE: the key is not a string
-            log.debug("session key holds no record: %s", exc)
+            return await self._batcher.call(*args)
+        except (self._redis_error, OSError, TimeoutError) as exc:
+            detail = f"no answer within {self._timeout}s" if isinstance(exc, TimeoutError) else exc
+            raise StorageUnavailableError(f"Redis could not {what}: {detail}") from exc
+
+    async def _read(self, id: str) -> bytes | str | None:
+        raw = await self._batched("load a session", "GET", self._prefix + id)
+        if isinstance(raw, self._response_error):  # e.g. WRONGTYPE: the key is not a string
+            log.debug("session key holds no record: %s", raw)
             return None
         return raw if isinstance(raw, (bytes, str)) else None
 
@@ -119,17 +122,19 @@ class RedisStorage(ServerStorage):
             old_identity, ids = change.unindex
             if old_identity is None or not ids:
                 # One write and nothing else, the common case: one SET, atomic
-                # on its own, costs less than MULTI/EXEC (bench/sessions.py).
-                written = await self._call(
+                # on its own, costs less than MULTI/EXEC, and joins the other
+                # requests' commands in one pipeline (bench/sessions.py).
+                written = await self._batched(
                     "save a session",
-                    self._redis.set(
-                        self._prefix + change.id,
-                        change.text,
-                        ex=change.ttl,
-                        nx=change.create,
-                        xx=not change.create,
-                    ),
+                    "SET",
+                    self._prefix + change.id,
+                    change.text,
+                    "EX",
+                    change.ttl,
+                    "NX" if change.create else "XX",
                 )
+                if isinstance(written, Exception):
+                    raise written
                 return bool(written)
         return await self._call("save a session", self._transaction(change))
 

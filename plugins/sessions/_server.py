@@ -58,7 +58,7 @@ class Change:
     discard: tuple[str, ...] = ()
     """Ids whose records to delete."""
     identity: str | None = None
-    """Index ``id`` under this identity."""
+    """Index ``id`` under this identity (``None``: leave the indexes as they are)."""
     unindex: tuple[str | None, tuple[str, ...]] = (None, ())
     """``(identity, ids)``: remove these ids from that identity's index."""
     index_ttl: int = 0
@@ -96,7 +96,9 @@ class ServerStorage(AbstractStorage):
             raise TypeError(f"key_factory must be a callable returning a str, got {key_factory!r}")
         self._key_factory = key_factory
         self._new_id()  # a key_factory making unusable ids fails here, not on a request
-        self._index_ttl = math.ceil(max(self._idle_timeout or 0, self._lifetime or 0))
+        # An index outlives the records it lists (see save_session); the minute
+        # covers the clock skew between servers that decode_record accepts.
+        self._index_ttl = math.ceil(max(self._idle_timeout or 0, self._lifetime or 0)) + 60
 
     # -- what a store implements
     async def _read(self, id: str) -> str | bytes | None:
@@ -178,13 +180,23 @@ class ServerStorage(AbstractStorage):
             create = session._id is None
             if create:
                 session._id = self._new_id()
+            # The index needs writing for a new id or identity. Otherwise it is
+            # there already, and outlives the record when there is a lifetime:
+            # written after the session's creation with a TTL of at least the
+            # lifetime, while the record's TTL never goes past creation plus
+            # lifetime. Without a lifetime, each write of the record extends
+            # the index too. (A save then stays one SET, not a transaction.)
+            identity = session.identity
+            index = identity is not None and (
+                create or identity != old_identity or self._lifetime is None
+            )
             change = attrs.evolve(
                 change,
                 id=session._id,
                 text=self.encode_record(session),
                 ttl=self._ttl(session, now),
                 create=create,
-                identity=session.identity,
+                identity=identity if index else None,
             )
         written = await self._apply(change)
         session._discard.clear()

@@ -140,6 +140,57 @@ async def test_revoke_identity_ends_every_session_of_one_user(
         assert (await bob.get("/peek")).json()["data"] == {"user": "bob", "n": 1}
 
 
+async def command_calls(client: aioredis.Redis, *names: str) -> dict[str, int]:
+    stats = await client.info("commandstats")
+    return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in names}
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "index_writes"),
+    [
+        pytest.param(3600, 1, id="with-a-lifetime-only-the-login-indexes"),
+        pytest.param(None, 4, id="without-a-lifetime-every-save-extends-the-index"),
+    ],
+)
+async def test_saves_of_a_logged_in_session_write_the_index_only_when_needed(
+    lifetime: int | None, index_writes: int, redis_client: aioredis.Redis
+) -> None:
+    storage = sessions.RedisStorage(redis_client, idle_timeout=600, lifetime=lifetime)
+    async with TestClient(auth_app(storage)) as client:
+        await redis_client.config_resetstat()
+        await client.get("/login?user=alice")
+        for expected in ("1", "2", "3"):
+            assert (await client.get("/")).text == expected
+        calls = await command_calls(redis_client, "sadd", "expire", "set", "multi")
+        assert calls["set"] == 4
+        assert calls["sadd"] == calls["expire"] == calls["multi"] == index_writes
+        record_ttl = await redis_client.ttl(PREFIX + session_id(client))
+        index_ttl = await redis_client.ttl(PREFIX + "user:alice")
+        assert 0 < record_ttl <= 600 < index_ttl
+        assert await storage.revoke_identity("alice") == 1
+        assert (await client.get("/peek")).json()["new"] is True
+
+
+async def test_a_read_only_request_writes_nothing_until_the_access_time_is_due_a_refresh(
+    redis_client: aioredis.Redis,
+) -> None:
+    # idle_timeout=10: the access time is refreshed once it is a second old.
+    storage = sessions.RedisStorage(redis_client, idle_timeout=10, lifetime=None)
+    async with TestClient(counter_app(storage)) as client:
+        assert (await client.get("/")).text == "1"
+        key = PREFIX + session_id(client)
+        await redis_client.config_resetstat()
+        await redis_client.expire(key, 5)  # as if time had passed since the write
+        assert (await client.get("/peek")).json()["data"] == {"n": 1}
+        assert (await command_calls(redis_client, "set"))["set"] == 0
+        assert await redis_client.ttl(key) <= 5
+        await asyncio.sleep(2.1)  # the recorded access time (whole seconds) is now due
+        assert (await client.get("/peek")).json()["data"] == {"n": 1}
+        assert (await command_calls(redis_client, "set"))["set"] == 1
+        assert await redis_client.ttl(key) > 5
+        assert (await client.get("/")).text == "2"
+
+
 async def test_a_revocation_wins_over_a_request_in_flight(redis_client: aioredis.Redis) -> None:
     storage = sessions.RedisStorage(redis_client)
     app = auth_app(storage)
