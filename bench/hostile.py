@@ -21,7 +21,8 @@ Scenarios (``--scenario``, all by default):
   client's ``GET /`` meanwhile, and when the server drops them.
 * ``idle_keepalive``: 2,000 connections that made one request and stay idle.
 * ``tiny_pieces``: 50 connections send a chunked body in 2-byte chunks, as
-  fast as the server reads, to a handler that sleeps 5 s before reading.
+  fast as the server reads, to a handler that sleeps 5 s before reading;
+  first, the server CPU time one such body of 512 KiB costs to read.
 
 By default the run is quick (about 3 minutes): jackfield gets
 ``--body-timeout 10`` and ``--send-timeout 5`` and the windows are short.
@@ -51,7 +52,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ServerError, free_port, pinning, server, table  # bench/ is on sys.path
+from run import ServerError, cpu_seconds, free_port, pinning, server, table  # bench/ is on sys.path
 
 APP = Path(__file__).resolve().parent / "apps" / "hostile_app.py"
 CONTENDERS = ("jackfield", "aiohttp")
@@ -210,6 +211,16 @@ async def probe(port: int, timeout: float = 5.0) -> float | None:
     return time.monotonic() - started if status == 200 and body == b"ok" else None
 
 
+async def probes(port: int, until: float, timeout: float) -> list[float | None]:
+    """Probe ``GET /`` one after another until loop time ``until``; each one's seconds or None."""
+    loop = asyncio.get_running_loop()
+    took: list[float | None] = []
+    while loop.time() < until:
+        took.append(await probe(port, timeout))
+        await asyncio.sleep(0.1)
+    return took
+
+
 def drop_times(
     samples: Sequence[tuple[float, int, int]], count: int, since: float
 ) -> tuple[float | None, float | None]:
@@ -256,13 +267,17 @@ async def slow_body(port: int, pid: int, who: str, opts: argparse.Namespace, rep
         statuses: Counter[str] = Counter()
 
         async def wait_close(reader: asyncio.StreamReader) -> None:
+            outcome = "closed, no answer"
             try:
                 first_line = await reader.readline()
-                statuses[first_line.split(b" ")[1].decode() if first_line else "none"] += 1
+                if first_line:
+                    outcome = first_line.split(b" ")[1].decode()
                 while await reader.read(65536):
                     pass
-            except OSError:
-                statuses["reset"] += 1
+            except OSError:  # a reset after the answer: our trickle hit the closed socket
+                if outcome == "closed, no answer":
+                    outcome = "reset, no answer"
+            statuses[outcome] += 1
             closed.append(loop.time() - started)
 
         waiters = [loop.create_task(wait_close(reader)) for reader, _ in conns]
@@ -300,19 +315,36 @@ async def never_reading(
         started = loop.time()
         for _, writer in conns:
             writer.write(b"GET /big HTTP/1.1\r\nHost: bench\r\n\r\n")
-        latencies: list[float | None] = []
         await asyncio.sleep(0.5)
-        while loop.time() < started + opts.stall_window:
-            latencies.append(await probe(port))
-            await asyncio.sleep(0.1)
+        end = started + opts.stall_window
+        prober = loop.create_task(probes(port, end, opts.probe_timeout))
+        await asyncio.sleep(end - loop.time())
         peak = watch.peak_growth()
-        rep.put(who, f"peak RSS growth after {opts.stall_window:.0f} s", "MiB", peak / MIB)
-        served = [t for t in latencies if t is not None]
-        note = f"{len(served)} of {len(latencies)} served"
-        rep.put(who, "probe GET / meanwhile: served", "", len(served), note)
-        median = statistics.median(served) * 1e3 if served else None
-        rep.put(who, "probe GET / meanwhile: median", "ms", median, "none served")
-        rep.put(who, "probe GET / meanwhile: slowest", "ms", max(served) * 1e3 if served else None)
+        rep.put(who, f"peak RSS growth after {opts.stall_window:g} s", "MiB", peak / MIB)
+        latencies = await prober  # the last one may still be waiting for its answer
+        served = [t * 1e3 for t in latencies if t is not None]
+        answered = f"{len(served)} of {len(latencies)}"
+        rep.put(
+            who,
+            f"probe GET / meanwhile: answered within {opts.probe_timeout:g} s",
+            "",
+            None,
+            answered,
+        )
+        rep.put(
+            who,
+            "probe GET / meanwhile: median",
+            "ms",
+            statistics.median(served) if served else None,
+            "none answered",
+        )
+        rep.put(
+            who,
+            "probe GET / meanwhile: slowest",
+            "ms",
+            max(served) if served else None,
+            "none answered",
+        )
         while loop.time() < started + opts.drop_window:
             await asyncio.sleep(0.25)
             if drop_times(watch.samples, opts.readers, started)[1] is not None:
@@ -349,6 +381,8 @@ async def tiny_pieces(port: int, pid: int, who: str, opts: argparse.Namespace, r
     block = b"2\r\nab\r\n" * 9362  # about 64 KiB on the wire, 18 KiB of payload
     head = b"POST /sleepy HTTP/1.1\r\nHost: bench\r\nTransfer-Encoding: chunked\r\n\r\n"
     loop = asyncio.get_running_loop()
+    cpu = await tiny_pieces_cpu(port, pid)
+    rep.put(who, "server CPU per MiB of body in 2-byte chunks", "ms", cpu and cpu * 1e3)
     with Watch(pid) as watch:
         conns = await open_many(port, opts.tiny_connections)
         started = loop.time()
@@ -370,6 +404,31 @@ async def tiny_pieces(port: int, pid: int, who: str, opts: argparse.Namespace, r
     n = opts.tiny_connections
     label = f"peak RSS growth per connection at {opts.sleep - 0.5:.1f} s"
     rep.put(who, label, "KiB", peak / n / KIB)
+
+
+async def tiny_pieces_cpu(port: int, pid: int) -> float | None:
+    """Server CPU seconds per MiB of a body in 2-byte chunks, read at once by the handler.
+
+    What parsing such a body costs, whoever sends it; None without /proc or if
+    the answer was wrong. 512 KiB, under both frameworks' 1 MiB body limit.
+    """
+    pieces = 256 * 1024
+    request = (
+        b"POST /upload HTTP/1.1\r\nHost: bench\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"2\r\nab\r\n" * pieces
+        + b"0\r\n\r\n"
+    )
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    before = cpu_seconds(pid)
+    try:
+        writer.write(request)
+        answer = await asyncio.wait_for(read_response(reader), 120)
+    finally:
+        writer.transport.abort()
+    after = cpu_seconds(pid)
+    if before is None or after is None or answer != (200, str(2 * pieces).encode()):
+        return None
+    return (after - before) / (2 * pieces / MIB)
 
 
 ATTACKS: dict[str, Callable[[int, int, str, argparse.Namespace, Report], Awaitable[None]]] = {
@@ -471,6 +530,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--readers", type=int, default=40, help="never-reading clients")
     parser.add_argument("--big-mib", type=int, default=50, help="their response (MiB)")
     parser.add_argument("--stall-window", type=float, default=3.0, help="peak measured after (s)")
+    parser.add_argument("--probe-timeout", type=float, default=10.0, help="a probe's wait (s)")
     parser.add_argument("--drop-window", type=float, help="drops awaited (s; quick 10, real 70)")
     parser.add_argument("--idle", type=int, default=2000, help="idle keep-alive connections")
     parser.add_argument("--tiny-connections", type=int, default=50)
