@@ -24,7 +24,7 @@ Scenarios (``--scenario``, all by default):
   fast as the server reads, to a handler that sleeps 5 s before reading;
   first, the server CPU time one such body of 512 KiB costs to read.
 
-By default the run is quick (about 3 minutes): jackfield gets
+By default the run is quick (about 2 minutes): jackfield gets
 ``--body-timeout 10`` and ``--send-timeout 5`` and the windows are short.
 ``--real`` keeps jackfield's defaults (60 s and 60 s) and waits long enough
 to see them act (about 8 minutes). aiohttp has neither setting. The table
