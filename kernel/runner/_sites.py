@@ -17,10 +17,12 @@ import os
 import socket
 import ssl
 import stat
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..server.listener import PausableListener
 from ..server.protocol import HttpProtocol
 
 if TYPE_CHECKING:
@@ -50,6 +52,27 @@ class _TLSHttpProtocol(HttpProtocol):
 
     def eof_received(self) -> None:
         super().eof_received()
+
+
+async def _unix_server(
+    loop: asyncio.AbstractEventLoop,
+    factory: Callable[[], asyncio.Protocol],
+    path: str | None,
+    *,
+    sock: socket.socket | None = None,
+    ssl_context: ssl.SSLContext | None,
+    backlog: int,
+) -> asyncio.Server:
+    """``loop.create_unix_server`` that leaves the socket file alone when the server closes.
+
+    From Python 3.13 on, closing the server unlinks the file, which a pause
+    for ``max_connections`` does; ``UnixSite.stop()`` removes it instead.
+    """
+    if sys.version_info >= (3, 13):
+        return await loop.create_unix_server(
+            factory, path, sock=sock, ssl=ssl_context, backlog=backlog, cleanup_socket=False
+        )
+    return await loop.create_unix_server(factory, path, sock=sock, ssl=ssl_context, backlog=backlog)
 
 
 class AddressInUseError(OSError):
@@ -107,7 +130,7 @@ class BaseSite(ABC):
         self._shutdown_timeout = shutdown_timeout
         self._ssl_context = ssl_context
         self._backlog = backlog
-        self._server: asyncio.Server | None = None
+        self._listener: PausableListener | None = None
 
     @property
     @abstractmethod
@@ -122,9 +145,9 @@ class BaseSite(ABC):
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
         """The listening sockets (empty unless started)."""
-        if self._server is None:
+        if self._listener is None:
             return ()
-        return tuple(self._server.sockets)
+        return self._listener.sockets
 
     @property
     def _scheme(self) -> str:
@@ -132,7 +155,7 @@ class BaseSite(ABC):
 
     async def start(self) -> None:
         """Bind and start accepting connections."""
-        if self._server is not None:
+        if self._listener is not None:
             raise RuntimeError(f"{self!r} is already started")
         server = self._runner.server
         if server is None:
@@ -141,14 +164,38 @@ class BaseSite(ABC):
             )
         self._runner._reg_site(self)
         try:
-            self._server = await self._create_server(server)
+            listening = await self._create_server(server)
         except BaseException:
             self._runner._unreg_site(self)
             raise
+        self._listener = PausableListener(listening, self._reopener(server))
+        # The runner's max_connections counts over all of its sites: one server.
+        server.admission.add_listener(self._listener)
 
     @abstractmethod
     async def _create_server(self, factory: Server) -> asyncio.Server:
         """Bind the listener and return it (serving)."""
+
+    def _reopener(self, server: Server) -> Callable[[socket.socket], Awaitable[asyncio.Server]]:
+        """How the listener resumes on one of its sockets after the cap paused it."""
+        factory = self._protocols(server)
+
+        async def reopen(sock: socket.socket) -> asyncio.Server:
+            loop = asyncio.get_running_loop()
+            if sock.family == getattr(socket, "AF_UNIX", None):
+                return await _unix_server(
+                    loop,
+                    factory,
+                    None,
+                    sock=sock,
+                    ssl_context=self._ssl_context,
+                    backlog=self._backlog,
+                )
+            return await loop.create_server(
+                factory, sock=sock, ssl=self._ssl_context, backlog=self._backlog
+            )
+
+        return reopen
 
     def _protocols(self, server: Server) -> Callable[[], asyncio.Protocol]:
         """The protocol factory for the listener: ``server``, or the TLS variant."""
@@ -159,15 +206,16 @@ class BaseSite(ABC):
     async def stop(self) -> None:
         """Stop accepting connections; already accepted ones stay with the runner."""
         self._runner._unreg_site(self)
-        server = self._server
-        if server is None:
+        listener = self._listener
+        if listener is None:
             return
-        self._server = None
-        server.close()
-        self._runner._closed_listeners.append(server)
+        self._listener = None
+        if self._runner.server is not None:
+            self._runner.server.admission.remove_listener(listener)
+        self._runner._closed_listeners.extend(listener.close())
 
     def __repr__(self) -> str:
-        state = "started" if self._server is not None else "stopped"
+        state = "started" if self._listener is not None else "stopped"
         return f"<{type(self).__name__} {self.name} {state}>"
 
 
@@ -271,13 +319,17 @@ class UnixSite(BaseSite):
 
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        return await loop.create_unix_server(
-            self._protocols(factory), self._path, ssl=self._ssl_context, backlog=self._backlog
+        return await _unix_server(
+            loop,
+            self._protocols(factory),
+            self._path,
+            ssl_context=self._ssl_context,
+            backlog=self._backlog,
         )
 
     async def stop(self) -> None:
         """Stop accepting connections and remove the socket file."""
-        started = self._server is not None
+        started = self._listener is not None
         await super().stop()
         if not started:
             return

@@ -4,7 +4,14 @@
 application, limits, timeouts, the access logger) and the set of live
 connections, and runs the connection side of graceful shutdown: stop
 keep-alive, let in-flight requests finish within a timeout, then close.
-Each accepted connection is an ``HttpProtocol`` (``jackfield.server.protocol``).
+Each accepted connection is an ``HttpProtocol`` (``jackfield.server.protocol``);
+which ones it keeps, and when it stops accepting, is ``admission``'s part.
+
+At shutdown a connection is idle only if nothing of a request has reached
+it: one whose request bytes are buffered, or wait unread in its socket, is
+answered (with ``Connection: close``) before it closes, and one that has not
+yet answered anything gets ``SHUTDOWN_GRACE`` seconds for the request it was
+opened for. Only connections between two requests close at once (issue 20).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..http import Limits
 from .accesslog import DEFAULT_FORMAT, AccessLogger
+from .admission import Admission, ConnectionGate, has_unread_input
 from .protocol import HttpProtocol
 
 if TYPE_CHECKING:
@@ -24,7 +32,10 @@ if TYPE_CHECKING:
     from ..requests.request import Request
     from ..responses.response import StreamResponse
 
-__all__ = ["AccessLoggerProtocol", "Server", "make_server"]
+__all__ = ["SHUTDOWN_GRACE", "AccessLoggerProtocol", "Server", "make_server"]
+
+SHUTDOWN_GRACE = 0.5
+"""Seconds a connection that has answered nothing yet gets at shutdown to send its request."""
 
 
 class AccessLoggerProtocol(Protocol):
@@ -48,6 +59,7 @@ class Server:
         max_pipelined: int = 32,
         max_discard: int = 1024 * 1024,
         server_header: str | None = "jackfield",
+        max_connections: int | None = None,
     ) -> None:
         if keepalive_timeout <= 0 or head_timeout <= 0:
             raise ValueError("keepalive_timeout and head_timeout must be > 0 seconds")
@@ -71,6 +83,7 @@ class Server:
         self.max_discard = max_discard
         self.server_header = server_header
         self.connections: set[HttpProtocol] = set()
+        self.admission = Admission(self.connections, max_connections, self._gates)
         # Connection tasks outlive their connection when handler_cancellation is
         # off; shutdown must wait for those too, before on_cleanup runs.
         self._tasks: set[asyncio.Task[None]] = set()
@@ -79,9 +92,44 @@ class Server:
     def __call__(self) -> HttpProtocol:
         return HttpProtocol(self)
 
+    @property
+    def max_connections(self) -> int | None:
+        """The cap on open connections (``None``: no cap)."""
+        return self.admission.max_connections
+
+    def _gates(self) -> tuple[ConnectionGate, ...]:
+        return self.app.connection_gates
+
+    def admit(self, conn: HttpProtocol) -> bool:
+        """Called by each connection as it is made: keep it (True) or it was closed."""
+        return self.admission.admit(conn)
+
+    def release(self, conn: HttpProtocol) -> None:
+        """Called by each connection as it is lost."""
+        self.admission.release(conn)
+
     def pre_shutdown(self) -> None:
-        """Stop keep-alive: idle connections close now, busy ones after their response."""
+        """Stop keep-alive: idle connections close now, busy ones after their response.
+
+        A connection with (part of) a request received, in its buffer or unread
+        in its socket, is answered first; one that has answered nothing yet gets
+        ``SHUTDOWN_GRACE`` seconds to send its request. Idempotent.
+        """
+        if self.closing:
+            return
         self.closing = True
+        self.admission.stop()
+        waiting = False
+        for conn in list(self.connections):
+            if _request_underway(conn):
+                waiting = True  # answered with Connection: close, then closed
+            else:
+                conn.close_when_idle()
+        if waiting:
+            asyncio.get_running_loop().call_later(SHUTDOWN_GRACE, self._close_idle)
+
+    def _close_idle(self) -> None:
+        """End of the shutdown grace: whatever still waits for a request closes."""
         for conn in list(self.connections):
             conn.close_when_idle()
 
@@ -105,6 +153,19 @@ class Server:
         left = None if deadline is None else max(0.0, deadline - loop.time())
         with contextlib.suppress(asyncio.TimeoutError):  # on_cleanup deals with the rest
             await asyncio.wait_for(self.app._wait_shutdown_waiters(), left)
+
+
+def _request_underway(conn: HttpProtocol) -> bool:
+    """True when closing ``conn`` now could drop a request the client has sent.
+
+    ``response_started`` stays true after an exchange until the next one
+    begins, so a connection that never had it set has answered nothing yet:
+    it was opened for a request that may be on its way (issue 20: requests
+    written ~5 ms after SIGTERM on such connections were closed as idle).
+    """
+    if conn._busy or conn._queue or conn._idle_since is None:
+        return True  # busy, or bytes of a request are buffered
+    return not conn.response_started or has_unread_input(conn)
 
 
 def make_server(
