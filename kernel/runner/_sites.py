@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import socket
 import ssl
@@ -73,6 +74,11 @@ async def _unix_server(
             factory, path, sock=sock, ssl=ssl_context, backlog=backlog, cleanup_socket=False
         )
     return await loop.create_unix_server(factory, path, sock=sock, ssl=ssl_context, backlog=backlog)
+
+
+_QUEUED_HANDSHAKE = 1.0  # seconds for connections accepted from the listen queue at shutdown
+
+log = logging.getLogger("jackfield.server")
 
 
 class AddressInUseError(OSError):
@@ -210,9 +216,39 @@ class BaseSite(ABC):
         if listener is None:
             return
         self._listener = None
-        if self._runner.server is not None:
-            self._runner.server.admission.remove_listener(listener)
-        self._runner._closed_listeners.extend(listener.close())
+        server = self._runner.server
+        if server is not None:
+            server.admission.remove_listener(listener)
+        closed, queued = listener.close()
+        self._runner._closed_listeners.extend(closed)
+        if queued and server is not None:
+            await self._serve_queued(server, queued)
+        else:
+            for sock in queued:
+                sock.close()
+
+    async def _serve_queued(self, server: Server, queued: list[socket.socket]) -> None:
+        """Hand the connections accepted from the listen queue at shutdown to the server.
+
+        Graceful shutdown then treats them as the other connections that have
+        not sent a request yet (``jackfield.server.server.SHUTDOWN_GRACE``).
+        """
+        loop = asyncio.get_running_loop()
+        factory = self._protocols(server)
+        pending = [
+            loop.create_task(loop.connect_accepted_socket(factory, sock, ssl=self._ssl_context))
+            for sock in queued
+        ]
+        # A TLS handshake waits for the client: bound it, the shutdown has a timeout to keep.
+        _, not_done = await asyncio.wait(pending, timeout=_QUEUED_HANDSHAKE)
+        for task in not_done:
+            task.cancel()
+        if not_done:
+            await asyncio.wait(not_done)
+        for sock, task in zip(queued, pending, strict=True):
+            if task.cancelled() or task.exception() is not None:
+                log.debug("a connection queued at shutdown was not served: %r", task)
+                sock.close()
 
     def __repr__(self) -> str:
         state = "started" if self._listener is not None else "stopped"

@@ -91,8 +91,14 @@ class PausableListener:
             poller.register(sock.fileno(), select.POLLIN)
         return bool(poller.poll(0))
 
-    def close(self) -> list[asyncio.Server]:
-        """Stop for good: close every server and held socket; return the servers closed.
+    def close(self) -> tuple[list[asyncio.Server], list[socket.socket]]:
+        """Stop for good: close every server and held socket.
+
+        Returns the servers closed, and the connections that were waiting in
+        the listen queue, accepted here so that closing the listening socket
+        does not reset them (issue 20): the kernel completed their handshake,
+        so their clients may already have sent a request. The caller serves
+        them (``loop.connect_accepted_socket``) or closes them.
 
         A server closed by an earlier pause is not returned: from Python 3.12
         on its ``wait_closed()`` waits for the connections it accepted, and
@@ -102,11 +108,12 @@ class PausableListener:
         if self._resuming is not None:
             self._resuming.cancel()
             self._resuming = None
+        queued = _accept_queued(self.sockets)
         servers = self._close_servers()
         held, self._held = self._held, []
         for sock in held:
             sock.close()
-        return servers
+        return servers, queued
 
     def _hold_sockets(self) -> None:
         if not self._servers:
@@ -147,3 +154,26 @@ class PausableListener:
             self._resuming = None
         if not self._want_accepting and not self._closed:
             self._hold_sockets()  # a pause came while the servers were reopening
+
+
+def _accept_queued(listening: tuple[socket.socket, ...]) -> list[socket.socket]:
+    """Accept, without waiting, every connection queued on ``listening``."""
+    accepted: list[socket.socket] = []
+    for sock in listening:
+        try:
+            dup = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            continue
+        with dup:
+            dup.setblocking(False)  # already so: the flag is shared with the loop's socket
+            while True:
+                try:
+                    conn, _ = dup.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as exc:  # out of file descriptors, say: leave the rest
+                    log.debug("cannot accept a queued connection at shutdown: %s", exc)
+                    break
+                conn.setblocking(False)
+                accepted.append(conn)
+    return accepted

@@ -4,7 +4,8 @@ Issue 20: requests that reached the server just as it began to shut down were
 closed as idle. Now a connection closes at once only if it sits between two
 requests with nothing received; one whose request bytes wait unread in its
 socket is answered, and one that has answered nothing yet gets
-``SHUTDOWN_GRACE`` seconds for the request it was opened for.
+``SHUTDOWN_GRACE`` seconds for the request it was opened for; connections
+still in the listen queue when the site stops are accepted and served, not reset.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
+
+import pytest
+import uvloop
 
 from jackfield.responses.response import Response
 from jackfield.runner.runner import AppRunner, TCPSite
@@ -149,3 +154,33 @@ async def test_pre_shutdown_twice_changes_nothing_the_first_did_not() -> None:
     finally:
         fresh.close()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop])
+def test_a_connection_still_in_the_listen_queue_at_shutdown_is_served(
+    loop_factory: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    async def main() -> bytes:
+        runner, port = await start()
+        # Connected and sent in this loop turn: the kernel holds the connection
+        # in the listen queue, not yet accepted by the loop, when the site stops.
+        client = socket.create_connection(("127.0.0.1", port), timeout=GUARD)
+        try:
+            client.sendall(REQUEST)
+            (site,) = runner.sites
+            await site.stop()
+            cleanup = asyncio.create_task(runner.cleanup())
+            client.setblocking(False)
+            answer = await read_to_end(client)
+            await asyncio.wait_for(cleanup, GUARD)
+            return answer
+        finally:
+            client.close()
+
+    loop = loop_factory()
+    try:
+        answer = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+    assert answer.endswith(b"hello")
