@@ -85,7 +85,7 @@ class Tally:
     sent: dict[str, str] = field(default_factory=dict)  # id -> kind
     answered: set[str] = field(default_factory=set)
     closed: set[str] = field(default_factory=set)  # no byte of an answer, then closed
-    refused: int = 0  # connects refused once the listener closed (nothing sent)
+    refused: int = 0  # connects refused or reset once the listener closed (nothing sent)
 
 
 def _request(rid: str) -> bytes:
@@ -129,7 +129,7 @@ class Load:
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         try:
             return await asyncio.open_connection("127.0.0.1", self.port)
-        except ConnectionRefusedError:
+        except OSError:  # refused, or reset as the listener closed: nothing was sent
             self.tally.refused += 1
             return None
 

@@ -7,11 +7,11 @@ keep-alive, let in-flight requests finish within a timeout, then close.
 Each accepted connection is an ``HttpProtocol`` (``jackfield.server.protocol``);
 which ones it keeps, and when it stops accepting, is ``admission``'s part.
 
-At shutdown a connection is idle only if nothing of a request has reached
-it: one whose request bytes are buffered, or wait unread in its socket, is
-answered (with ``Connection: close``) before it closes, and one that has not
-yet answered anything gets ``SHUTDOWN_GRACE`` seconds for the request it was
-opened for. Only connections between two requests close at once (issue 20).
+At shutdown no connection is closed while a request may be on its way to
+it: busy ones close after their response; the others get ``SHUTDOWN_GRACE``
+seconds, in which a request that arrives is answered with ``Connection:
+close``; then those with no request underway close (issue 20: requests sent
+a few milliseconds after SIGTERM were closed as idle, unanswered).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["SHUTDOWN_GRACE", "AccessLoggerProtocol", "Server", "make_server"]
 
 SHUTDOWN_GRACE = 0.5
-"""Seconds a connection that has answered nothing yet gets at shutdown to send its request."""
+"""Seconds an idle connection gets at shutdown to send one more request."""
 
 
 class AccessLoggerProtocol(Protocol):
@@ -109,29 +109,25 @@ class Server:
         self.admission.release(conn)
 
     def pre_shutdown(self) -> None:
-        """Stop keep-alive: idle connections close now, busy ones after their response.
+        """Stop keep-alive: every response from now on closes its connection.
 
-        A connection with (part of) a request received, in its buffer or unread
-        in its socket, is answered first; one that has answered nothing yet gets
-        ``SHUTDOWN_GRACE`` seconds to send its request. Idempotent.
+        Busy connections close after their response; the others get
+        ``SHUTDOWN_GRACE`` seconds for one more request (answered, then
+        closed), after which those with no request underway close. Idempotent.
         """
         if self.closing:
             return
         self.closing = True
         self.admission.stop()
-        waiting = False
-        for conn in list(self.connections):
-            if _request_underway(conn):
-                waiting = True  # answered with Connection: close, then closed
-            else:
-                conn.close_when_idle()
-        if waiting:
-            asyncio.get_running_loop().call_later(SHUTDOWN_GRACE, self._close_idle)
+        if self.connections:
+            loop = next(iter(self.connections)).loop
+            loop.call_later(SHUTDOWN_GRACE, self._close_idle)
 
     def _close_idle(self) -> None:
-        """End of the shutdown grace: whatever still waits for a request closes."""
+        """End of the shutdown grace: connections with no request underway close."""
         for conn in list(self.connections):
-            conn.close_when_idle()
+            if not _request_underway(conn):
+                conn.close_when_idle()
 
     async def shutdown(self, timeout: float | None = 60.0) -> None:
         """Let in-flight requests finish within ``timeout``, then close everything.
@@ -158,14 +154,12 @@ class Server:
 def _request_underway(conn: HttpProtocol) -> bool:
     """True when closing ``conn`` now could drop a request the client has sent.
 
-    ``response_started`` stays true after an exchange until the next one
-    begins, so a connection that never had it set has answered nothing yet:
-    it was opened for a request that may be on its way (issue 20: requests
-    written ~5 ms after SIGTERM on such connections were closed as idle).
+    Busy, or bytes of a request buffered (``_idle_since`` is cleared as they
+    arrive), or waiting unread in the socket.
     """
     if conn._busy or conn._queue or conn._idle_since is None:
-        return True  # busy, or bytes of a request are buffered
-    return not conn.response_started or has_unread_input(conn)
+        return True
+    return has_unread_input(conn)
 
 
 def make_server(

@@ -1,11 +1,11 @@
 """What graceful shutdown does with connections that are not handling a request.
 
 Issue 20: requests that reached the server just as it began to shut down were
-closed as idle. Now a connection closes at once only if it sits between two
-requests with nothing received; one whose request bytes wait unread in its
-socket is answered, and one that has answered nothing yet gets
-``SHUTDOWN_GRACE`` seconds for the request it was opened for; connections
-still in the listen queue when the site stops are accepted and served, not reset.
+closed as idle. Now no connection closes while a request may be on its way:
+one whose request bytes wait unread in its socket is answered, an idle one
+gets ``SHUTDOWN_GRACE`` seconds for one more request (answered with
+``Connection: close``), and connections still in the listen queue when the
+site stops are accepted and served, not reset.
 """
 
 from __future__ import annotations
@@ -117,7 +117,24 @@ async def test_a_fresh_connection_gets_the_grace_for_its_first_request() -> None
         fresh.close()
 
 
-async def test_idle_connections_close_at_once_and_silent_fresh_ones_after_the_grace() -> None:
+async def test_an_idle_keepalive_connection_gets_the_grace_for_one_more_request() -> None:
+    runner, port = await start()
+    used = await connect(port)
+    try:
+        used.send(REQUEST)
+        await read_response(used)  # between two requests now
+        cleanup = asyncio.create_task(runner.cleanup())
+        await asyncio.sleep(SHUTDOWN_GRACE / 5)
+        used.send(REQUEST)
+        answer = await read_to_end(used)  # answered, then closed
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+        assert b"\r\nConnection: close\r\n" in answer and answer.endswith(b"hello")
+        await asyncio.wait_for(cleanup, GUARD)
+    finally:
+        used.close()
+
+
+async def test_silent_connections_close_when_the_grace_ends() -> None:
     runner, port = await start()
     used, silent = await connect(port), await connect(port)
     try:
@@ -127,12 +144,12 @@ async def test_idle_connections_close_at_once_and_silent_fresh_ones_after_the_gr
         loop = asyncio.get_running_loop()
         began = loop.time()
         cleanup = asyncio.create_task(runner.cleanup())
-        assert await read_to_end(used) == b""  # between two requests: closed at once
-        assert loop.time() - began < SHUTDOWN_GRACE / 2
-        assert await read_to_end(silent) == b""  # sent nothing: closed after the grace
+        assert await read_to_end(used) == b""
+        assert await read_to_end(silent) == b""
         waited = loop.time() - began
         assert SHUTDOWN_GRACE * 0.9 <= waited < SHUTDOWN_GRACE + 2.0, waited
         await asyncio.wait_for(cleanup, GUARD)
+        assert loop.time() - began < SHUTDOWN_GRACE + 2.0
     finally:
         used.close()
         silent.close()
