@@ -6,7 +6,8 @@ protocol factory; sites (``TCPSite``, ``UnixSite``, ``SockSite``) then listen
 for it; ``cleanup()`` shuts down gracefully in the order the spec gives:
 
 1. every site stops accepting connections;
-2. keep-alive stops (idle connections close) and ``on_shutdown`` is sent;
+2. keep-alive stops (idle connections get ``SHUTDOWN_GRACE`` for one more
+   request, then close) and ``on_shutdown`` is sent;
 3. in-flight requests get up to ``shutdown_timeout`` seconds to finish, then
    their handlers are cancelled and every connection is closed; what is left
    of that timeout goes to the app's shutdown waiters (``add_shutdown_waiter``);
@@ -78,8 +79,9 @@ class AppRunner:
     access_log_format)``. ``handle_signals=True`` makes SIGINT and SIGTERM raise
     ``GracefulExit`` in the event loop. ``shutdown_timeout`` bounds how long
     ``cleanup()`` waits for in-flight requests. Other keyword arguments
-    (``head_timeout``, ``limits``, ``handler_cancellation`` ...) go to
-    ``jackfield.server.Server``.
+    (``head_timeout``, ``limits``, ``handler_cancellation``,
+    ``max_connections`` ...) go to ``jackfield.server.Server``;
+    ``max_connections`` counts the connections of all of the runner's sites.
     """
 
     def __init__(
@@ -361,8 +363,8 @@ def run_app(
     none of them, every IPv4 interface on port 8080. ``print`` shows the
     addresses (``None`` keeps quiet). The other options are those of
     ``AppRunner`` and the sites; any further keyword (``limits=web.Limits(...)``,
-    ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``) goes
-    to the ``Server``; an unknown one is a ``TypeError`` listing the valid ones.
+    ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``,
+    ``max_connections``) goes to the ``Server``; an unknown one is a ``TypeError`` listing the valid ones.
     An address already in use is an ``AddressInUseError`` (an ``OSError``).
 
     The loop is a new one from ``loop_factory`` (``uvloop.new_event_loop``,

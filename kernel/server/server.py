@@ -45,7 +45,11 @@ class AccessLoggerProtocol(Protocol):
 
 
 class Server:
-    """A protocol factory for ``loop.create_server`` serving one application."""
+    """A protocol factory for ``loop.create_server`` serving one application.
+
+    ``max_connections`` caps the open connections (``None``: no cap); see
+    ``jackfield.server.admission`` for what happens at the cap.
+    """
 
     def __init__(
         self,
