@@ -364,7 +364,8 @@ def run_app(
     addresses (``None`` keeps quiet). The other options are those of
     ``AppRunner`` and the sites; any further keyword (``limits=web.Limits(...)``,
     ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``,
-    ``max_connections``) goes to the ``Server``; an unknown one is a ``TypeError`` listing the valid ones.
+    ``max_connections``) goes to the ``Server``; an unknown one is a
+    ``TypeError`` listing the valid ones.
     An address already in use is an ``AddressInUseError`` (an ``OSError``).
 
     The loop is a new one from ``loop_factory`` (``uvloop.new_event_loop``,
