@@ -240,10 +240,14 @@ class Admission:
 
     def _close_oldest_idle(self) -> bool:
         """Close the connection idle the longest to make room; False if none is idle."""
-        idle = [c for c in self.connections if c._idle_since is not None and is_idle(c)]
-        if not idle:
+        # Oldest first, and the socket is peeked at (a system call) only until one qualifies.
+        candidates = sorted(
+            (c for c in self.connections if c._idle_since is not None),
+            key=lambda c: c._idle_since or 0.0,
+        )
+        oldest = next((c for c in candidates if is_idle(c)), None)
+        if oldest is None:
             return False
-        oldest = min(idle, key=lambda c: c._idle_since or 0.0)
         log.debug("at max_connections: closing the idle connection from %s", oldest.remote)
         oldest.close_when_idle()
         # Released now, not when the loop reports it lost: its slot is free from here.
