@@ -79,9 +79,8 @@ class AppRunner:
     access_log_format)``. ``handle_signals=True`` makes SIGINT and SIGTERM raise
     ``GracefulExit`` in the event loop. ``shutdown_timeout`` bounds how long
     ``cleanup()`` waits for in-flight requests. Other keyword arguments
-    (``head_timeout``, ``limits``, ``handler_cancellation``,
-    ``max_connections`` ...) go to ``jackfield.server.Server``;
-    ``max_connections`` counts the connections of all of the runner's sites.
+    (``head_timeout``, ``limits``, ``handler_cancellation`` ...) go to
+    ``jackfield.server.Server``.
     """
 
     def __init__(
@@ -363,9 +362,8 @@ def run_app(
     none of them, every IPv4 interface on port 8080. ``print`` shows the
     addresses (``None`` keeps quiet). The other options are those of
     ``AppRunner`` and the sites; any further keyword (``limits=web.Limits(...)``,
-    ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``,
-    ``max_connections``) goes to the ``Server``; an unknown one is a
-    ``TypeError`` listing the valid ones.
+    ``head_timeout``, ``max_pipelined``, ``max_discard``, ``server_header``) goes
+    to the ``Server``; an unknown one is a ``TypeError`` listing the valid ones.
     An address already in use is an ``AddressInUseError`` (an ``OSError``).
 
     The loop is a new one from ``loop_factory`` (``uvloop.new_event_loop``,
