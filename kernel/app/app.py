@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ..plugins.routing import UrlDispatcher
     from ..requests.request import Request
     from ..responses.response import StreamResponse
+    from ..server.admission import ConnectionGate
     from ..server.server import Server
     from .abc import AbstractMatchInfo, AbstractRouter, ExpectHandler
 
@@ -167,6 +168,7 @@ class Application(MutableMapping[Any, Any]):
         self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
         self._chain_cache: dict[tuple[Any, tuple[Application, ...]], Handler] = {}
         self._default_expect: ExpectHandler = no_expectation
+        self._connection_gates: tuple[ConnectionGate, ...] = ()
         self._has_prepare_receivers = False
         self._router: AbstractRouter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -249,6 +251,11 @@ class Application(MutableMapping[Any, Any]):
     def plugins(self) -> PluginHost:
         """The plugin host composing this application."""
         return self._host
+
+    @property
+    def connection_gates(self) -> tuple[ConnectionGate, ...]:
+        """The gates plugins gave ``jackfield_connection_gate`` (empty until frozen)."""
+        return self._connection_gates
 
     @property
     def middlewares(self) -> list[Middleware] | tuple[Middleware, ...]:
@@ -409,6 +416,8 @@ class Application(MutableMapping[Any, Any]):
         provided = self._host.hook.jackfield_default_expect_handler(app=self)
         if provided is not None:
             self._default_expect = provided
+        gates = self._host.hook.jackfield_connection_gate(app=self)
+        self._connection_gates = tuple(g for g in gates if g is not None)
         for sub in self._subapps:
             sub.pre_freeze()
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..app.abc import AbstractRouter, ExpectHandler
     from ..app.app import Application
     from ..runner.cli import CommandRegistry
+    from ..server.admission import ConnectionGate
 
 # The hook specifications are public but stay out of __all__: a plugin module that
 # star-imports this one must not end up holding unmarked ``jackfield_*`` functions.
@@ -119,6 +120,29 @@ def jackfield_default_expect_handler(app: Application) -> ExpectHandler | None:
     built-in ``expect`` plugin is ``trylast``. With no result the kernel
     accepts every expectation and sends ``100 Continue`` when the body is first
     read. Not historic. Added in 0.1.
+    """
+
+
+@hookspec
+def jackfield_connection_gate(app: Application) -> ConnectionGate | None:
+    """Return an object that decides, per connection, whether the server keeps it.
+
+    Called once per application, when it freezes, after
+    ``jackfield_default_expect_handler``. Only the gates of the application
+    the server serves (the root one) are used. The server calls
+    ``gate.connection_made(peername)`` for each accepted connection, before
+    reading from it: ``False`` closes it at once (logged at debug level), and
+    ``gate.connection_lost(peername)`` when a connection it admitted closes.
+    ``peername`` is the transport's (``(host, port)`` for TCP). Keep both
+    calls cheap: they run for every connection. See
+    ``jackfield.server.ConnectionGate`` and the ``connlimit`` plugin.
+
+    ``app``: the application being frozen.
+
+    Every implementation runs, in plugin order; each non-``None`` result is
+    a gate, asked in that order, and a connection is kept only if every gate
+    admits it. With no gate, no call is made per connection. Neither
+    ``firstresult`` nor historic. Added in 0.1.
     """
 
 

@@ -55,6 +55,16 @@ def _workers(value: str) -> int:
     return count
 
 
+def _max_connections(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of connections") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--max-connections must be at least 1, got {count}")
+    return count
+
+
 def _log_format(value: str) -> str:
     try:
         AccessLogger(logging.getLogger("jackfield.access"), value)
@@ -89,6 +99,12 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         type=_workers,
         metavar="N",
         help="serve from N processes sharing the port (default: 1)",
+    )
+    how.add_argument(
+        "--max-connections",
+        type=_max_connections,
+        metavar="N",
+        help="stop accepting past N open connections, resume below (default: no cap)",
     )
     how.add_argument(
         "--uvloop",
@@ -131,6 +147,8 @@ def run_options(ns: argparse.Namespace, say: Callable[[str], None]) -> dict[str,
         options["ssl_context"] = _ssl_context(ns.ssl_certfile, ns.ssl_keyfile)
     if ns.workers is not None:
         options["workers"] = ns.workers
+    if ns.max_connections is not None:
+        options["max_connections"] = ns.max_connections
     if not ns.access_log:
         options["access_log"] = None
     if ns.access_log_format is not None:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import socket
 import ssl
 import stat
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..server.listener import PausableListener
 from ..server.protocol import HttpProtocol
 
 if TYPE_CHECKING:
@@ -50,6 +53,32 @@ class _TLSHttpProtocol(HttpProtocol):
 
     def eof_received(self) -> None:
         super().eof_received()
+
+
+async def _unix_server(
+    loop: asyncio.AbstractEventLoop,
+    factory: Callable[[], asyncio.Protocol],
+    path: str | None,
+    *,
+    sock: socket.socket | None = None,
+    ssl_context: ssl.SSLContext | None,
+    backlog: int,
+) -> asyncio.Server:
+    """``loop.create_unix_server`` that leaves the socket file alone when the server closes.
+
+    From Python 3.13 on, closing the server unlinks the file, which a pause
+    for ``max_connections`` does; ``UnixSite.stop()`` removes it instead.
+    """
+    if sys.version_info >= (3, 13):
+        return await loop.create_unix_server(
+            factory, path, sock=sock, ssl=ssl_context, backlog=backlog, cleanup_socket=False
+        )
+    return await loop.create_unix_server(factory, path, sock=sock, ssl=ssl_context, backlog=backlog)
+
+
+_QUEUED_HANDSHAKE = 1.0  # seconds for connections accepted from the listen queue at shutdown
+
+log = logging.getLogger("jackfield.server")
 
 
 class AddressInUseError(OSError):
@@ -107,7 +136,7 @@ class BaseSite(ABC):
         self._shutdown_timeout = shutdown_timeout
         self._ssl_context = ssl_context
         self._backlog = backlog
-        self._server: asyncio.Server | None = None
+        self._listener: PausableListener | None = None
 
     @property
     @abstractmethod
@@ -122,9 +151,9 @@ class BaseSite(ABC):
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
         """The listening sockets (empty unless started)."""
-        if self._server is None:
+        if self._listener is None:
             return ()
-        return tuple(self._server.sockets)
+        return self._listener.sockets
 
     @property
     def _scheme(self) -> str:
@@ -132,7 +161,7 @@ class BaseSite(ABC):
 
     async def start(self) -> None:
         """Bind and start accepting connections."""
-        if self._server is not None:
+        if self._listener is not None:
             raise RuntimeError(f"{self!r} is already started")
         server = self._runner.server
         if server is None:
@@ -141,14 +170,38 @@ class BaseSite(ABC):
             )
         self._runner._reg_site(self)
         try:
-            self._server = await self._create_server(server)
+            listening = await self._create_server(server)
         except BaseException:
             self._runner._unreg_site(self)
             raise
+        self._listener = PausableListener(listening, self._reopener(server))
+        # The runner's max_connections counts over all of its sites: one server.
+        server.admission.add_listener(self._listener)
 
     @abstractmethod
     async def _create_server(self, factory: Server) -> asyncio.Server:
         """Bind the listener and return it (serving)."""
+
+    def _reopener(self, server: Server) -> Callable[[socket.socket], Awaitable[asyncio.Server]]:
+        """How the listener resumes on one of its sockets after the cap paused it."""
+        factory = self._protocols(server)
+
+        async def reopen(sock: socket.socket) -> asyncio.Server:
+            loop = asyncio.get_running_loop()
+            if sock.family == getattr(socket, "AF_UNIX", None):
+                return await _unix_server(
+                    loop,
+                    factory,
+                    None,
+                    sock=sock,
+                    ssl_context=self._ssl_context,
+                    backlog=self._backlog,
+                )
+            return await loop.create_server(
+                factory, sock=sock, ssl=self._ssl_context, backlog=self._backlog
+            )
+
+        return reopen
 
     def _protocols(self, server: Server) -> Callable[[], asyncio.Protocol]:
         """The protocol factory for the listener: ``server``, or the TLS variant."""
@@ -159,15 +212,46 @@ class BaseSite(ABC):
     async def stop(self) -> None:
         """Stop accepting connections; already accepted ones stay with the runner."""
         self._runner._unreg_site(self)
-        server = self._server
-        if server is None:
+        listener = self._listener
+        if listener is None:
             return
-        self._server = None
-        server.close()
-        self._runner._closed_listeners.append(server)
+        self._listener = None
+        server = self._runner.server
+        if server is not None:
+            server.admission.remove_listener(listener)
+        closed, queued = listener.close()
+        self._runner._closed_listeners.extend(closed)
+        if queued and server is not None:
+            await self._serve_queued(server, queued)
+        else:
+            for sock in queued:
+                sock.close()
+
+    async def _serve_queued(self, server: Server, queued: list[socket.socket]) -> None:
+        """Hand the connections accepted from the listen queue at shutdown to the server.
+
+        Graceful shutdown then treats them as the other connections that have
+        not sent a request yet (``jackfield.server.server.SHUTDOWN_GRACE``).
+        """
+        loop = asyncio.get_running_loop()
+        factory = self._protocols(server)
+        pending = [
+            loop.create_task(loop.connect_accepted_socket(factory, sock, ssl=self._ssl_context))
+            for sock in queued
+        ]
+        # A TLS handshake waits for the client: bound it, the shutdown has a timeout to keep.
+        _, not_done = await asyncio.wait(pending, timeout=_QUEUED_HANDSHAKE)
+        for task in not_done:
+            task.cancel()
+        if not_done:
+            await asyncio.wait(not_done)
+        for sock, task in zip(queued, pending, strict=True):
+            if task.cancelled() or task.exception() is not None:
+                log.debug("a connection queued at shutdown was not served: %r", task)
+                sock.close()
 
     def __repr__(self) -> str:
-        state = "started" if self._server is not None else "stopped"
+        state = "started" if self._listener is not None else "stopped"
         return f"<{type(self).__name__} {self.name} {state}>"
 
 
@@ -271,13 +355,17 @@ class UnixSite(BaseSite):
 
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        return await loop.create_unix_server(
-            self._protocols(factory), self._path, ssl=self._ssl_context, backlog=self._backlog
+        return await _unix_server(
+            loop,
+            self._protocols(factory),
+            self._path,
+            ssl_context=self._ssl_context,
+            backlog=self._backlog,
         )
 
     async def stop(self) -> None:
         """Stop accepting connections and remove the socket file."""
-        started = self._server is not None
+        started = self._listener is not None
         await super().stop()
         if not started:
             return

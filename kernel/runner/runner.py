@@ -6,7 +6,8 @@ protocol factory; sites (``TCPSite``, ``UnixSite``, ``SockSite``) then listen
 for it; ``cleanup()`` shuts down gracefully in the order the spec gives:
 
 1. every site stops accepting connections;
-2. keep-alive stops (idle connections close) and ``on_shutdown`` is sent;
+2. keep-alive stops (idle connections get ``SHUTDOWN_GRACE`` for one more
+   request, then close) and ``on_shutdown`` is sent;
 3. in-flight requests get up to ``shutdown_timeout`` seconds to finish, then
    their handlers are cancelled and every connection is closed; what is left
    of that timeout goes to the app's shutdown waiters (``add_shutdown_waiter``);

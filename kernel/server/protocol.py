@@ -223,11 +223,12 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         self.loop = asyncio.get_running_loop()
         self._flusher = turn_flusher(self.loop)
-        self.server.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.remote = peer[0] if isinstance(peer, tuple) else (peer or None)
         self.sockname = transport.get_extra_info("sockname")
         self.secure = transport.get_extra_info("sslcontext") is not None
+        if not self.server.admit(self):  # refused (a gate, the cap): closed, nothing read
+            return
         self.set_tcp_nodelay(True)
         self._idle_since = self.loop.time()
         self._arm_timer()
@@ -269,7 +270,7 @@ class HttpProtocol(asyncio.Protocol):
         self._held.clear()
         self._pending.clear()
         self._closing = True
-        self.server.connections.discard(self)
+        self.server.release(self)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -4,7 +4,14 @@
 application, limits, timeouts, the access logger) and the set of live
 connections, and runs the connection side of graceful shutdown: stop
 keep-alive, let in-flight requests finish within a timeout, then close.
-Each accepted connection is an ``HttpProtocol`` (``jackfield.server.protocol``).
+Each accepted connection is an ``HttpProtocol`` (``jackfield.server.protocol``);
+which ones it keeps, and when it stops accepting, is ``admission``'s part.
+
+At shutdown no connection is closed while a request may be on its way to
+it: busy ones close after their response; the others get ``SHUTDOWN_GRACE``
+seconds, in which a request that arrives is answered with ``Connection:
+close``; then those with no request underway close (issue 20: requests sent
+a few milliseconds after SIGTERM were closed as idle, unanswered).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..http import Limits
 from .accesslog import DEFAULT_FORMAT, AccessLogger
+from .admission import Admission, ConnectionGate, has_unread_input
 from .protocol import HttpProtocol
 
 if TYPE_CHECKING:
@@ -24,7 +32,10 @@ if TYPE_CHECKING:
     from ..requests.request import Request
     from ..responses.response import StreamResponse
 
-__all__ = ["AccessLoggerProtocol", "Server", "make_server"]
+__all__ = ["SHUTDOWN_GRACE", "AccessLoggerProtocol", "Server", "make_server"]
+
+SHUTDOWN_GRACE = 0.5
+"""Seconds an idle connection gets at shutdown to send one more request."""
 
 
 class AccessLoggerProtocol(Protocol):
@@ -34,7 +45,11 @@ class AccessLoggerProtocol(Protocol):
 
 
 class Server:
-    """A protocol factory for ``loop.create_server`` serving one application."""
+    """A protocol factory for ``loop.create_server`` serving one application.
+
+    ``max_connections`` caps the open connections (``None``: no cap); see
+    ``jackfield.server.admission`` for what happens at the cap.
+    """
 
     def __init__(
         self,
@@ -51,6 +66,7 @@ class Server:
         max_pipelined: int = 32,
         max_discard: int = 1024 * 1024,
         server_header: str | None = "jackfield",
+        max_connections: int | None = None,
     ) -> None:
         for name, seconds in (
             ("keepalive_timeout", keepalive_timeout),
@@ -87,6 +103,7 @@ class Server:
         self.max_discard = max_discard
         self.server_header = server_header
         self.connections: set[HttpProtocol] = set()
+        self.admission = Admission(self.connections, max_connections, self._gates)
         # Connection tasks outlive their connection when handler_cancellation is
         # off; shutdown must wait for those too, before on_cleanup runs.
         self._tasks: set[asyncio.Task[None]] = set()
@@ -95,11 +112,42 @@ class Server:
     def __call__(self) -> HttpProtocol:
         return HttpProtocol(self)
 
+    @property
+    def max_connections(self) -> int | None:
+        """The cap on open connections (``None``: no cap)."""
+        return self.admission.max_connections
+
+    def _gates(self) -> tuple[ConnectionGate, ...]:
+        return self.app.connection_gates
+
+    def admit(self, conn: HttpProtocol) -> bool:
+        """Called by each connection as it is made: keep it (True) or it was closed."""
+        return self.admission.admit(conn)
+
+    def release(self, conn: HttpProtocol) -> None:
+        """Called by each connection as it is lost."""
+        self.admission.release(conn)
+
     def pre_shutdown(self) -> None:
-        """Stop keep-alive: idle connections close now, busy ones after their response."""
+        """Stop keep-alive: every response from now on closes its connection.
+
+        Busy connections close after their response; the others get
+        ``SHUTDOWN_GRACE`` seconds for one more request (answered, then
+        closed), after which those with no request underway close. Idempotent.
+        """
+        if self.closing:
+            return
         self.closing = True
+        self.admission.stop()
+        if self.connections:
+            loop = next(iter(self.connections)).loop
+            loop.call_later(SHUTDOWN_GRACE, self._close_idle)
+
+    def _close_idle(self) -> None:
+        """End of the shutdown grace: connections with no request underway close."""
         for conn in list(self.connections):
-            conn.close_when_idle()
+            if not _request_underway(conn):
+                conn.close_when_idle()
 
     async def shutdown(self, timeout: float | None = 60.0) -> None:
         """Let in-flight requests finish within ``timeout``, then close everything.
@@ -121,6 +169,17 @@ class Server:
         left = None if deadline is None else max(0.0, deadline - loop.time())
         with contextlib.suppress(asyncio.TimeoutError):  # on_cleanup deals with the rest
             await asyncio.wait_for(self.app._wait_shutdown_waiters(), left)
+
+
+def _request_underway(conn: HttpProtocol) -> bool:
+    """True when closing ``conn`` now could drop a request the client has sent.
+
+    Busy, or bytes of a request buffered (``_idle_since`` is cleared as they
+    arrive), or waiting unread in the socket.
+    """
+    if conn._busy or conn._queue or conn._idle_since is None:
+        return True
+    return has_unread_input(conn)
 
 
 def make_server(

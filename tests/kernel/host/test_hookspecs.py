@@ -41,6 +41,7 @@ def test_the_expected_hooks_exist() -> None:
         "jackfield_add_commands",
         "jackfield_app_freeze",
         "jackfield_configure_app",
+        "jackfield_connection_gate",
         "jackfield_default_expect_handler",
         "jackfield_make_router",
     ]

@@ -181,6 +181,7 @@ def test_plugins_of_an_app(
         "jackfield_add_commands": "-",
         "jackfield_app_freeze": "core",
         "jackfield_configure_app": "hello",
+        "jackfield_connection_gate": "-",
         "jackfield_default_expect_handler": "-",
         "jackfield_make_router": "core",
     }

@@ -84,8 +84,19 @@ class Recorder:
             ["-U", "/tmp/x.sock", "-P", "81"],
             {"host": "localhost", "port": 81, "path": "/tmp/x.sock"},
         ),
+        (
+            ["--max-connections", "500"],
+            {"host": "localhost", "port": 8080, "max_connections": 500},
+        ),
     ],
-    ids=["defaults", "short-options", "long-options", "unix-only", "unix-and-tcp"],
+    ids=[
+        "defaults",
+        "short-options",
+        "long-options",
+        "unix-only",
+        "unix-and-tcp",
+        "max-connections",
+    ],
 )
 def test_options_become_run_app_arguments(
     app_module: str, options: list[str], expected: dict[str, Any]
@@ -119,6 +130,8 @@ def test_help_explains_the_entry_point(capsys: pytest.CaptureFixture[str]) -> No
         ([], "the following arguments are required: ENTRY"),
         (["-P", "http", "m:f"], "'http' is not a port number"),
         (["-P", "70000", "m:f"], "port must be between 0 and 65535"),
+        (["--max-connections", "0", "m:f"], "--max-connections must be at least 1, got 0"),
+        (["--max-connections", "many", "m:f"], "'many' is not a number of connections"),
         (["no_such_module_xyz:init"], "cannot import module 'no_such_module_xyz'"),
         (["{mod}"], "is not of the form 'package.module:init_func'"),
         (["{mod}:missing"], "has no attribute 'missing'"),
@@ -129,6 +142,8 @@ def test_help_explains_the_entry_point(capsys: pytest.CaptureFixture[str]) -> No
         "missing-entry",
         "port-not-a-number",
         "port-out-of-range",
+        "max-connections-zero",
+        "max-connections-not-a-number",
         "module-not-found",
         "no-colon",
         "missing-attribute",
