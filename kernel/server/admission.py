@@ -101,16 +101,10 @@ def has_unread_input(conn: HttpProtocol) -> bool:
 def is_idle(conn: HttpProtocol) -> bool:
     """True when ``conn`` waits for a request and none of one has arrived.
 
-    Reads the connection's own state (this package's ``protocol`` module):
-    ``_idle_since`` is set when it has answered everything and nothing more
-    is buffered, and cleared as soon as bytes arrive.
+    ``conn.idle_since`` says that it answered everything and nothing more is
+    buffered; the socket is peeked at for bytes the loop has not read yet.
     """
-    return (
-        conn._idle_since is not None
-        and not conn._busy
-        and not conn._queue
-        and not has_unread_input(conn)
-    )
+    return conn.idle_since is not None and not has_unread_input(conn)
 
 
 class Admission:
@@ -242,8 +236,8 @@ class Admission:
         """Close the connection idle the longest to make room; False if none is idle."""
         # Oldest first, and the socket is peeked at (a system call) only until one qualifies.
         candidates = sorted(
-            (c for c in self.connections if c._idle_since is not None),
-            key=lambda c: c._idle_since or 0.0,
+            (c for c in self.connections if c.idle_since is not None),
+            key=lambda c: c.idle_since or 0.0,
         )
         oldest = next((c for c in candidates if is_idle(c)), None)
         if oldest is None:

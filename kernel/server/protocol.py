@@ -748,6 +748,13 @@ class HttpProtocol(asyncio.Protocol):
         return total, False
 
     @property
+    def idle_since(self) -> float | None:
+        """Loop time since which the connection waits for a request; None while it has work."""
+        if self._busy or self._queue:
+            return None
+        return self._idle_since
+
+    @property
     def closing(self) -> bool:
         """True when this connection closes after the current response."""
         return self._closing or self._error is not None or self.server.closing

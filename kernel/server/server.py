@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..http import Limits
 from .accesslog import DEFAULT_FORMAT, AccessLogger
-from .admission import Admission, ConnectionGate, has_unread_input
+from .admission import Admission, ConnectionGate, is_idle
 from .protocol import HttpProtocol
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class Server:
     def _close_idle(self) -> None:
         """End of the shutdown grace: connections with no request underway close."""
         for conn in list(self.connections):
-            if not _request_underway(conn):
+            if is_idle(conn):  # no request sent, none underway: nothing to lose
                 conn.close_when_idle()
 
     async def shutdown(self, timeout: float | None = 60.0) -> None:
@@ -169,17 +169,6 @@ class Server:
         left = None if deadline is None else max(0.0, deadline - loop.time())
         with contextlib.suppress(asyncio.TimeoutError):  # on_cleanup deals with the rest
             await asyncio.wait_for(self.app._wait_shutdown_waiters(), left)
-
-
-def _request_underway(conn: HttpProtocol) -> bool:
-    """True when closing ``conn`` now could drop a request the client has sent.
-
-    Busy, or bytes of a request buffered (``_idle_since`` is cleared as they
-    arrive), or waiting unread in the socket.
-    """
-    if conn._busy or conn._queue or conn._idle_since is None:
-        return True
-    return has_unread_input(conn)
 
 
 def make_server(
