@@ -102,7 +102,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         route = first.route_for(method)
         if match is None or route is None:
             return None
-        return self._matched(match, route)
+        return matched(match, route, self._apps, False)
 
     async def _resolve_normalized(
         self, request: Request, method: str, path: str
@@ -117,7 +117,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
             if step.__class__ is TableStep:
                 hit = step.by_method.get(method) or step.default
                 if hit is not None:
-                    return self._matched(hit[1], hit[0])
+                    return matched(hit[1], hit[0], self._apps, False)
                 allowed = allowed | step.allowed
             elif step.__class__ is DelegateStep:
                 sub = step.resource
@@ -149,7 +149,7 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
                 dynamic = cast(DynamicResource, res)
                 route = dynamic.route_for(method)
                 if route is not None:
-                    return self._matched(match, route)
+                    return matched(match, route, self._apps, False)
                 allowed |= dynamic.allowed_methods
         return self._no_route(method, allowed)
 
@@ -157,9 +157,6 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         if allowed:
             return self._error(HTTPMethodNotAllowed(method, allowed))
         return self._error(HTTPNotFound())
-
-    def _matched(self, match: dict[str, str], route: ResourceRoute) -> UrlMappingMatchInfo:
-        return matched(match, route, self._apps, False)
 
     def _error(self, exc: Any) -> MatchInfoError:
         info = MatchInfoError(exc)
