@@ -18,10 +18,8 @@ import socket
 import ssl
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-
-from ..server.protocol import HttpProtocol
 
 if TYPE_CHECKING:
     from ..server.server import Server
@@ -36,20 +34,6 @@ __all__ = [
     "address_error",
     "make_sites",
 ]
-
-
-class _TLSHttpProtocol(HttpProtocol):
-    """``HttpProtocol`` on a TLS transport, which never keeps a connection half-open.
-
-    After the peer's close_notify asyncio's TLS transport shuts down whatever
-    ``eof_received`` returns, and logs "returning true from eof_received() has
-    no effect when using ssl" when it returns True, which the plain protocol
-    does to answer pipelined requests after a half-close (issue 18: a warning
-    for every TLS connection). Here it returns None; nothing else changes.
-    """
-
-    def eof_received(self) -> None:
-        super().eof_received()
 
 
 class AddressInUseError(OSError):
@@ -150,12 +134,6 @@ class BaseSite(ABC):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         """Bind the listener and return it (serving)."""
 
-    def _protocols(self, server: Server) -> Callable[[], asyncio.Protocol]:
-        """The protocol factory for the listener: ``server``, or the TLS variant."""
-        if self._ssl_context is None:
-            return server
-        return lambda: _TLSHttpProtocol(server)
-
     async def stop(self) -> None:
         """Stop accepting connections; already accepted ones stay with the runner."""
         self._runner._unreg_site(self)
@@ -228,7 +206,7 @@ class TCPSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_server(
-            self._protocols(factory),
+            factory,
             self._host,
             self._port,
             ssl=self._ssl_context,
@@ -272,7 +250,7 @@ class UnixSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_unix_server(
-            self._protocols(factory), self._path, ssl=self._ssl_context, backlog=self._backlog
+            factory, self._path, ssl=self._ssl_context, backlog=self._backlog
         )
 
     async def stop(self) -> None:
@@ -327,7 +305,7 @@ class SockSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_server(
-            self._protocols(factory), sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+            factory, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
         )
 
 

@@ -235,7 +235,10 @@ class HttpProtocol(asyncio.Protocol):
             return False
         # Idle, or pipelined requests queued: answer those, then close.
         self._wake()
-        return True
+        # Keep the half-open connection to send them, except on TLS: after the
+        # peer's close_notify asyncio's TLS transport shuts down whatever this
+        # returns, and logs a warning for True (issue 18).
+        return None if self.secure else True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
