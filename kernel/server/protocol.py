@@ -59,7 +59,7 @@ from ..responses.exceptions import (
     HTTPRequestEntityTooLarge,
     HTTPRequestHeaderFieldsTooLarge,
 )
-from ._eager import FAST_PATH, drive, enter_task, leave_task
+from ._eager import FAST_PATH, drive, enter_task, first_step, leave_task
 from .exchange import exchange
 
 if TYPE_CHECKING:
@@ -397,18 +397,16 @@ class HttpProtocol(asyncio.Protocol):
             return True
         coro = exchange(self, head, EMPTY_STREAM)
         try:
-            yielded = self._ctx.run(coro.send, None)
-        except StopIteration as stop:
-            keep: bool = stop.value
+            done, value = first_step(self._ctx, coro)
         except BaseException:  # cancelled by the handler itself: drop the connection
-            keep = False
-        else:
-            self._suspended = (coro, yielded)
-            self._wake()
-            return True
+            done, value = True, False
         finally:
             leave_task(loop, task)
-        return self._end_exchange(keep)
+        if not done:
+            self._suspended = (coro, value)
+            self._wake()
+            return True
+        return self._end_exchange(value)
 
     async def _run(self) -> None:
         try:
