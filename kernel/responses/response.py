@@ -371,7 +371,7 @@ class StreamResponse(MutableMapping[str, Any]):
             return None
         if self._prepared_on is not None:
             return self._prepared_on
-        if request._has_prepare_receivers():
+        if request._root_app._has_prepare_receivers:  # else no coroutine to make
             await request._send_prepare_signal(self)
         return self._start(request)
 
