@@ -331,7 +331,17 @@ class HttpProtocol(asyncio.Protocol):
         """Serve or queue a complete head; False when parsing must stop for now."""
         self._head_since = None
         if not head.has_body:
-            if self._parked and not self._busy and not self._queue and not self._paused:
+            # Not an upgrade: its handler (a WebSocket's) lives on in the task,
+            # where asyncio's own Task resumes it for every message; handed
+            # over by _serve_now, _eager.drive would, in Python (10% of a
+            # ping-pong message, bench/ws_echo.py --inflight 1, issue 17).
+            if (
+                self._parked
+                and not self._busy
+                and not self._queue
+                and not self._paused
+                and not head.upgrade
+            ):
                 return self._serve_now(head)
             stream = EMPTY_STREAM
         else:
