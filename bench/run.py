@@ -82,9 +82,14 @@ SCENARIO_GROUPS = {
     "routes": ["routes1", "routes100", "routes1000"],
     **{name: [name] for name in SCENARIOS},
 }
-CONTENDERS = ("jackfield", "aiohttp", "raw")
+# jackfield-pure: the same install with JACKFIELD_NO_EXTENSIONS=1, so a compiled
+# install's two builds are measured in one run (the same as jackfield when the
+# install is pure: the conditions line says which it is).
+CONTENDERS = ("jackfield", "jackfield-pure", "aiohttp", "raw")
+OURS = ("jackfield", "jackfield-pure")
 SCRIPTS = {
     "jackfield": APPS / "jackfield_app.py",
+    "jackfield-pure": APPS / "jackfield_app.py",
     "aiohttp": APPS / "aiohttp_app.py",
     "raw": APPS / "raw_ceiling.py",
 }
@@ -149,10 +154,14 @@ class ServerError(Exception):
 
 
 @contextlib.contextmanager
-def server(argv: Sequence[str], port: int) -> Iterator[tuple[int, IO[bytes]]]:
+def server(
+    argv: Sequence[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, IO[bytes]]]:
     """Run ``argv`` until the block ends; yield its pid and stderr once ``port`` accepts."""
     with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env
+        )
         try:
             deadline = time.monotonic() + READY_TIMEOUT
             while True:
@@ -277,8 +286,9 @@ def measure(settings: Settings, scenario: Scenario, contender: str, loop: str) -
     ]
     url = f"http://127.0.0.1:{port}{scenario.path}"
     result = Result(scenario.name, contender, loop)
+    env = {**os.environ, "JACKFIELD_NO_EXTENSIONS": "1"} if contender == "jackfield-pure" else None
     try:
-        with server(argv, port) as (pid, stderr):
+        with server(argv, port, env) as (pid, stderr):
             check_answer(port, scenario)
             if settings.warmup:
                 run_wrk(settings, url, settings.warmup, scenario.script)
@@ -300,10 +310,17 @@ def measure(settings: Settings, scenario: Scenario, contender: str, loop: str) -
 
 
 # (scenario, ratio, minimum): "x/y" is req/s of x over y in the same scenario and loop.
+# jackfield is the install as it is (compiled, for these minimums: issue 17);
+# jackfield-pure the same install without its compiled modules.
 TARGETS = (
-    ("hello", "jackfield/aiohttp", 2.0),
-    ("hello", "jackfield/raw", 0.5),
-    ("json_user", "jackfield/aiohttp", 1.6),
+    ("hello", "jackfield/aiohttp", 3.0),
+    ("hello", "jackfield/raw", 0.7),
+    ("hello_changing", "jackfield/aiohttp", 3.0),
+    ("hello_changing", "jackfield/raw", 0.7),
+    ("json_user", "jackfield/aiohttp", 2.5),
+    ("hello", "jackfield-pure/aiohttp", 1.8),
+    ("hello_changing", "jackfield-pure/aiohttp", 1.8),
+    ("json_user", "jackfield-pure/aiohttp", 1.6),
     ("routes", "jackfield 1000/1 routes", 0.95),
 )
 
@@ -360,7 +377,7 @@ def render(results: Sequence[Result], loops: Sequence[str], markdown: bool) -> s
                 if r is None:
                     continue
                 x_aio = x_raw = ""
-                if contender == "jackfield":
+                if contender in OURS:
                     for_aio = ratio(r, found.get((scenario, "aiohttp", loop)))
                     for_raw = ratio(r, found.get((scenario, "raw", loop)))
                     x_aio, x_raw = two_places(for_aio), two_places(for_raw)
@@ -399,8 +416,9 @@ def render(results: Sequence[Result], loops: Sequence[str], markdown: bool) -> s
                     continue
                 value, by_cpu = route_ratio.get(("jackfield", loop), (None, None))
             elif scenario in scenarios:
-                ours = found.get((scenario, "jackfield", loop))
-                theirs = found.get((scenario, what.split("/")[1], loop))
+                mine, other = what.split("/")
+                ours = found.get((scenario, mine, loop))
+                theirs = found.get((scenario, other, loop))
                 value, by_cpu = ratio(ours, theirs), cpu_ratio(ours, theirs)
             else:
                 continue
@@ -447,6 +465,14 @@ def conditions(args: argparse.Namespace, pin_note: str) -> str:
             versions.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{dist} not installed")
+    try:
+        from jackfield._extensions import COMPILED_MODULES, compiled_modules
+
+        versions.append(
+            f"jackfield compiled: {len(compiled_modules())} of {len(COMPILED_MODULES)} modules"
+        )
+    except ImportError:
+        pass
     best_of = f", best of {args.repeat}" if args.repeat > 1 else ""
     return (
         f"wrk -t1 -c{args.connections} -d{args.duration}s after {args.warmup}s warm-up{best_of}; "

@@ -456,7 +456,10 @@ class Application(MutableMapping[Any, Any]):
         The chain for a (handler, apps) pair is built once and cached, so a
         request costs the router's lookup and the middlewares' own calls.
         """
-        match_info: AbstractMatchInfo = await self.router.resolve(request)
+        router = self._router
+        if router is None:
+            router = self.router  # raises, naming the plugin to enable
+        match_info: AbstractMatchInfo = await router.resolve(request)
         match_info.freeze()
         request._match_info = match_info
         if request._head.expect is not None:

@@ -613,10 +613,6 @@ class Request(MutableMapping[str, Any]):
         return new
 
     # -- used by responses
-    def _has_prepare_receivers(self) -> bool:
-        """Whether ``_send_prepare_signal`` has anyone to send to."""
-        return self._match_info is not None and self._root_app._has_prepare_receivers
-
     async def _send_prepare_signal(self, response: StreamResponse) -> None:
         mi = self._match_info
         if mi is None or not self._root_app._has_prepare_receivers:

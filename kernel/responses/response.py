@@ -23,14 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from ..http import (
-    LAST_CHUNK,
-    chunk,
-    http_date,
-    reason_phrase,
-    serialize_head,
-    status_line,
-)
+from ..http import LAST_CHUNK, chunk, reason_phrase
+from ._head import encode_head, implied_fields
 from ._json import dumps as _json_dumps
 from ._params import parse_params
 from .connection import Connection
@@ -43,11 +37,7 @@ __all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
 _CONTENT_TYPE = istr("Content-Type")
 _CONTENT_LENGTH = istr("Content-Length")
 _TRANSFER_ENCODING = istr("Transfer-Encoding")
-_CONNECTION = istr("Connection")
 _CONTENT_ENCODING = istr("Content-Encoding")
-_SET_COOKIE = istr("Set-Cookie")
-_DATE = istr("Date")
-_SERVER = istr("Server")
 _VARY = istr("Vary")
 
 
@@ -57,41 +47,6 @@ class ContentCoding:
     gzip = "gzip"
     deflate = "deflate"
     identity = "identity"
-
-
-# (status, reason, Content-Type) -> the checked status line and Content-Type
-# field up to the Content-Length value, for heads with only those two fields
-# (see StreamResponse._head).
-_head_starts: dict[tuple[int, str, str], bytes | None] = {}
-_MAX_HEAD_STARTS = 256
-
-
-def _head_start(status: int, reason: str, ctype: str) -> bytes | None:
-    key = (status, reason, ctype)
-    try:
-        return _head_starts[key]
-    except KeyError:
-        pass
-    encoded = None
-    if ctype.isascii() and ctype.isprintable():
-        start = f"{status_line((1, 1), status, reason)}Content-Type: {ctype}\r\nContent-Length: "
-        encoded = start.encode("latin-1")
-    if len(_head_starts) < _MAX_HEAD_STARTS:
-        _head_starts[key] = encoded
-    return encoded
-
-
-# (prefix, length, Date value, Server value, the head they make): _encode_head's
-# memo of the last head it built, which a run of equal answers reuses.
-_last_head: tuple[bytes, int, str, str | None, bytes] = (b"", -1, "", None, b"")
-
-
-def _server_fields(server: str | None, headers: CIMultiDict[str] | None) -> str:
-    """The ``Date`` and ``Server`` field lines the server adds, unless ``headers`` has them."""
-    date = "" if headers is not None and _DATE in headers else f"Date: {http_date()}\r\n"
-    if server is None or (headers is not None and _SERVER in headers):
-        return date
-    return f"{date}Server: {server}\r\n"
 
 
 # Response(text=...) without a charset of its own: the Content-Type to send.
@@ -137,6 +92,9 @@ class StreamResponse(MutableMapping[str, Any]):
     _eof_sent = False
     _body_length = 0
     _remaining: int | None = None
+    # A body known whole before the head goes (a Response's, compressed if it
+    # is to be): the head declares its length and write_eof() sends it first.
+    _owed: bytes | None = None
     _state: dict[str, Any] | None = None
     # A Response made without headers= has no header dict until someone asks
     # for ``headers``: only ``_ctype``, its Content-Type (bench/, issue 2).
@@ -194,12 +152,9 @@ class StreamResponse(MutableMapping[str, Any]):
         Holds what the response has so far: its Content-Type and, once its
         head declared one, the Content-Length.
         """
-        headers: CIMultiDict[str] = CIMultiDict()
-        if self._ctype is not None:
-            headers[_CONTENT_TYPE] = self._ctype
-            self._ctype = None
-        if self._remaining is not None:
-            headers[_CONTENT_LENGTH] = str(self._length())
+        length = self._length() if self._remaining is not None else None
+        headers: CIMultiDict[str] = CIMultiDict(implied_fields(self._ctype, length))
+        self._ctype = None
         return headers
 
     @property
@@ -416,7 +371,7 @@ class StreamResponse(MutableMapping[str, Any]):
             return None
         if self._prepared_on is not None:
             return self._prepared_on
-        if request._has_prepare_receivers():
+        if request._root_app._has_prepare_receivers:  # else no coroutine to make
             await request._send_prepare_signal(self)
         return self._start(request)
 
@@ -438,9 +393,20 @@ class StreamResponse(MutableMapping[str, Any]):
             keep_alive = request._head.keep_alive and not conn.closing
         if status == 101:
             keep_alive = True  # the connection now belongs to the upgraded protocol
+        # One method asks a subclass for a whole body, rather than overriding
+        # _start and _end: two calls fewer per Response (bench/inproc.py, issue 17).
+        body = self._whole_body()
         if self._compression is not None and not self._compression_applied:
             self._start_compression(request)
-        length = self._length()
+            if body is not None and self._compressor is not None:
+                body = self._compressor.compress(body) + self._compressor.flush()
+                self._compressor = None
+                self._chunked = False  # its length is known now
+        if body is not None:
+            self._owed = body
+            length = None if self._chunked else len(body)
+        else:
+            length = self._length()
         if not framed:
             if self._headers is not None:
                 self._headers.pop(_TRANSFER_ENCODING, None)
@@ -460,9 +426,24 @@ class StreamResponse(MutableMapping[str, Any]):
                 f"chunked encoding is not possible over HTTP/{version[0]}.{version[1]}"
             )
         self._keep_alive = keep_alive
-        conn.start_response(self._encode_head(version, keep_alive, conn.server_header))
+        head = encode_head(
+            version,
+            status,
+            self._reason,
+            keep_alive,
+            conn.server_header,
+            self._remaining,
+            self._headers,
+            self._ctype,
+            self._cookies,
+        )
+        conn.start_response(head)
         self._prepared_on = conn
         return conn
+
+    def _whole_body(self) -> bytes | None:
+        """The whole body when it is known before the head goes; ``None``: it is streamed."""
+        return None
 
     def _length(self) -> int | None:
         """The body's length as the head will declare it; ``None`` when unknown."""
@@ -471,64 +452,6 @@ class StreamResponse(MutableMapping[str, Any]):
             return None
         value = headers.get(_CONTENT_LENGTH)
         return int(value) if value is not None else None
-
-    def _encode_head(self, version: tuple[int, int], keep_alive: bool, server: str | None) -> bytes:
-        """The response head as bytes: status line, fields, then Connection, Date, Server.
-
-        The one place a response head is built. Special case, measured: a head
-        whose only fields are Content-Type and Content-Length (most small
-        answers) is a cached, checked prefix, the length and the Date/Server
-        lines; the last such head is reused while none of them changes. That
-        costs 0.15 µs instead of 1.1 µs (bench/inproc.py, issue 17).
-        """
-        status = self._status
-        length = self._remaining  # the declared length, before any body went out
-        if length is not None and keep_alive and version >= (1, 1) and self._cookies is None:
-            headers = self._headers
-            if headers is None:
-                ctype = self._ctype
-            elif len(headers) == 2 and _CONTENT_LENGTH in headers:
-                ctype = headers.get(_CONTENT_TYPE)
-            else:
-                ctype = None
-            if ctype is not None:
-                start = _head_start(status, self._reason, ctype)
-                if start is not None:
-                    global _last_head
-                    date = http_date()  # the same str object all through one second
-                    last = _last_head
-                    if (
-                        last[0] is start
-                        and last[1] == length
-                        and last[2] is date
-                        and last[3] == server
-                    ):
-                        return last[4]
-                    end = _server_fields(server, None).encode("latin-1")
-                    head = b"%b%d\r\n%b\r\n" % (start, length, end)
-                    _last_head = (start, length, date, server, head)
-                    return head
-        headers = self.headers
-        if _CONNECTION in headers:
-            tail = ""
-        elif version >= (1, 1):
-            tail = "" if keep_alive else "Connection: close\r\n"
-        else:
-            tail = "Connection: keep-alive\r\n" if keep_alive else ""
-        tail += _server_fields(server, headers)
-        # RFC 9110 §2.5: answer with the highest version we conform to; the
-        # framing above already follows the request's version.
-        return serialize_head((1, 1), status, self._reason, self._fields(), tail)
-
-    def _fields(self) -> Any:
-        """The header fields to send, Set-Cookie lines included."""
-        items = self.headers.items()
-        if self._cookies:
-            return [
-                *items,
-                *((_SET_COOKIE, m.OutputString()) for m in self._cookies.values()),
-            ]
-        return items
 
     def _start_compression(self, request: Request) -> None:
         coding = self._compression
@@ -591,6 +514,9 @@ class StreamResponse(MutableMapping[str, Any]):
         conn = self._prepared_on
         if conn is None:
             raise RuntimeError("call prepare() before write_eof()")
+        owed = self._owed
+        if owed and self._body_length == 0:  # a whole body not yet sent
+            data = owed + bytes(data) if data else owed
         out = self._frame(bytes(data)) if data and self._send_body else b""
         if self._compressor is not None and self._send_body:
             tail = self._compressor.flush()
@@ -624,7 +550,6 @@ class Response(StreamResponse):
     """
 
     _body: bytes | None = None
-    _compressed_body: bytes | None = None
 
     def __init__(
         self,
@@ -718,28 +643,13 @@ class Response(StreamResponse):
     def content_length(self, value: int | None) -> None:
         raise RuntimeError("a Response's content length comes from its body; set body or text")
 
-    def _start(self, request: Request) -> Connection:
-        body = self._body or b""
-        if self._compression is not None:
-            self._start_compression(request)
-            if self._compressor is not None:
-                body = self._compressor.compress(body) + self._compressor.flush()
-                self._compressor = None
-                self._chunked = False
-        self._compressed_body = body
-        return super()._start(request)
+    def _whole_body(self) -> bytes | None:
+        return self._body or b""
 
     def _length(self) -> int | None:
         if self._chunked:
             return None
-        body = self._compressed_body
-        return len(body) if body is not None else len(self._body or b"")
-
-    def _end(self, data: bytes) -> None:
-        body, self._compressed_body = self._compressed_body, None
-        if body and self._body_length == 0 and not self._eof_sent:
-            data = body + bytes(data) if data else body
-        super()._end(data)
+        return len(self._owed if self._owed is not None else self._body or b"")
 
 
 _NO_DATA: Any = object()

@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..server.listener import PausableListener
-from ..server.protocol import HttpProtocol
 
 if TYPE_CHECKING:
     from ..server.server import Server
@@ -39,20 +38,6 @@ __all__ = [
     "address_error",
     "make_sites",
 ]
-
-
-class _TLSHttpProtocol(HttpProtocol):
-    """``HttpProtocol`` on a TLS transport, which never keeps a connection half-open.
-
-    After the peer's close_notify asyncio's TLS transport shuts down whatever
-    ``eof_received`` returns, and logs "returning true from eof_received() has
-    no effect when using ssl" when it returns True, which the plain protocol
-    does to answer pipelined requests after a half-close (issue 18: a warning
-    for every TLS connection). Here it returns None; nothing else changes.
-    """
-
-    def eof_received(self) -> None:
-        super().eof_received()
 
 
 async def _unix_server(
@@ -184,7 +169,7 @@ class BaseSite(ABC):
 
     def _reopener(self, server: Server) -> Callable[[socket.socket], Awaitable[asyncio.Server]]:
         """How the listener resumes on one of its sockets after the cap paused it."""
-        factory = self._protocols(server)
+        factory = server
 
         async def reopen(sock: socket.socket) -> asyncio.Server:
             loop = asyncio.get_running_loop()
@@ -202,12 +187,6 @@ class BaseSite(ABC):
             )
 
         return reopen
-
-    def _protocols(self, server: Server) -> Callable[[], asyncio.Protocol]:
-        """The protocol factory for the listener: ``server``, or the TLS variant."""
-        if self._ssl_context is None:
-            return server
-        return lambda: _TLSHttpProtocol(server)
 
     async def stop(self) -> None:
         """Stop accepting connections; already accepted ones stay with the runner."""
@@ -234,7 +213,7 @@ class BaseSite(ABC):
         not sent a request yet (``jackfield.server.server.SHUTDOWN_GRACE``).
         """
         loop = asyncio.get_running_loop()
-        factory = self._protocols(server)
+        factory = server
         pending = [
             loop.create_task(loop.connect_accepted_socket(factory, sock, ssl=self._ssl_context))
             for sock in queued
@@ -312,7 +291,7 @@ class TCPSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_server(
-            self._protocols(factory),
+            factory,
             self._host,
             self._port,
             ssl=self._ssl_context,
@@ -357,7 +336,7 @@ class UnixSite(BaseSite):
         loop = asyncio.get_running_loop()
         return await _unix_server(
             loop,
-            self._protocols(factory),
+            factory,
             self._path,
             ssl_context=self._ssl_context,
             backlog=self._backlog,
@@ -415,7 +394,7 @@ class SockSite(BaseSite):
     async def _create_server(self, factory: Server) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         return await loop.create_server(
-            self._protocols(factory), sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+            factory, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
         )
 
 

@@ -68,7 +68,7 @@ from ..responses.exceptions import (
     HTTPRequestHeaderFieldsTooLarge,
     HTTPRequestTimeout,
 )
-from ._eager import FAST_PATH, drive, enter_task, leave_task
+from ._eager import FAST_PATH, drive, enter_task, first_step, leave_task
 from .exchange import exchange
 
 if TYPE_CHECKING:
@@ -263,7 +263,10 @@ class HttpProtocol(asyncio.Protocol):
             return False
         # Idle, or pipelined requests queued: answer those, then close.
         self._wake()
-        return True
+        # Keep the half-open connection to send them, except on TLS: after the
+        # peer's close_notify asyncio's TLS transport shuts down whatever this
+        # returns, and logs a warning for True (issue 18).
+        return None if self.secure else True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
@@ -372,7 +375,17 @@ class HttpProtocol(asyncio.Protocol):
         """Serve or queue a complete head; False when parsing must stop for now."""
         self._head_since = None
         if not head.has_body:
-            if self._parked and not self._busy and not self._queue and not self._paused:
+            # Not an upgrade: its handler (a WebSocket's) lives on in the task,
+            # where asyncio's own Task resumes it for every message; handed
+            # over by _serve_now, _eager.drive would, in Python (10% of a
+            # ping-pong message, bench/ws_echo.py --inflight 1, issue 17).
+            if (
+                self._parked
+                and not self._busy
+                and not self._queue
+                and not self._paused
+                and not head.upgrade
+            ):
                 return self._serve_now(head)
             stream = EMPTY_STREAM
         else:
@@ -449,18 +462,16 @@ class HttpProtocol(asyncio.Protocol):
             return True
         coro = exchange(self, head, EMPTY_STREAM)
         try:
-            yielded = self._ctx.run(coro.send, None)
-        except StopIteration as stop:
-            keep: bool = stop.value
+            done, value = first_step(self._ctx, coro)
         except BaseException:  # cancelled by the handler itself: drop the connection
-            keep = False
-        else:
-            self._suspended = (coro, yielded)
-            self._wake()
-            return True
+            done, value = True, False
         finally:
             leave_task(loop, task)
-        return self._end_exchange(keep)
+        if not done:
+            self._suspended = (coro, value)
+            self._wake()
+            return True
+        return self._end_exchange(value)
 
     async def _run(self) -> None:
         try:

@@ -17,7 +17,6 @@ from ..app.app import Application
 from ..bodies.streams import BodyStream
 from ..http import RequestHead
 from ..requests.request import Request
-from ..server.protocol import HttpProtocol
 
 __all__ = ["RecordingConnection", "make_mocked_request"]
 
@@ -48,9 +47,16 @@ class RecordingConnection:
     _wants_continue = False
     _continue_sent = False
 
-    # The connection's own 100-Continue book-keeping, not a copy of it.
-    expects_continue = HttpProtocol.expects_continue
-    mark_continue_sent = HttpProtocol.mark_continue_sent
+    # HttpProtocol's 100-Continue book-keeping, stated again: its methods are
+    # compiled in a compiled build and do not apply to another class.
+    @property
+    def expects_continue(self) -> bool:
+        """True while the request's client waits for ``100 Continue`` (as ``HttpProtocol``)."""
+        return self._wants_continue and not self._continue_sent and not self.response_started
+
+    def mark_continue_sent(self) -> None:
+        """Record that ``100 Continue`` went out."""
+        self._continue_sent = True
 
     def start_response(self, head: bytes) -> None:
         """Keep the head; the request has its response."""

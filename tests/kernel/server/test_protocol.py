@@ -319,29 +319,24 @@ async def test_slow_head_gets_408_and_close(serve: Any, tiny_app: Application) -
 
 
 async def test_a_whole_response_goes_out_in_one_write_after_prepare_receivers(
-    serve: Any, tiny_app: Application, monkeypatch: pytest.MonkeyPatch
+    serve: Any, tiny_app: Application
 ) -> None:
-    from jackfield._extensions import is_compiled
-    from jackfield.server import protocol
-    from jackfield.server.protocol import HttpProtocol
-
-    if is_compiled(protocol):
-        pytest.skip("counts flushes by patching HttpProtocol, whose methods are compiled here")
     calls: list[str] = []
-    transport_writes: list[list[bytes]] = []  # what each flush hands the transport at once
-    original = HttpProtocol.flush
-
-    def counting_flush(self: HttpProtocol) -> None:
-        if self._held:
-            transport_writes.append(list(self._held))
-        original(self)
-
-    monkeypatch.setattr(HttpProtocol, "flush", counting_flush)
+    transport_writes: list[bytes] = []  # what the connection hands its transport, each time
 
     async def on_prepare(request: Request, response: StreamResponse) -> None:
         await asyncio.sleep(0)  # a receiver that suspends, like a session store
         response.headers["X-Prepared"] = "yes"
         calls.append(request.method)
+        # Count the transport's writes from here on (the head is not out yet).
+        transport = request.protocol.transport
+        original = type(transport).write
+
+        def recording_write(data: bytes) -> None:
+            transport_writes.append(bytes(data))
+            original(transport, data)
+
+        transport.write = recording_write
 
     tiny_app.on_response_prepare.append(on_prepare)
     tiny_app.router.add("GET", "/", lambda request: Response(text="whole body"))
@@ -353,9 +348,12 @@ async def test_a_whole_response_goes_out_in_one_write_after_prepare_receivers(
     raw = await exchange(port, b"HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert b"Content-Length: 10\r\n" in raw and raw.endswith(b"\r\n\r\n")
     assert calls == ["GET", "HEAD"]  # the signal ran once per response
-    # Each response: head and body held, then handed to the transport in one write.
-    assert [len(pieces) for pieces in transport_writes] == [2, 1]
-    assert transport_writes[0][1] == b"whole body"
+    # Each response, head and body, went to the transport in one write.
+    assert len(transport_writes) == 2
+    assert transport_writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert transport_writes[0].endswith(b"\r\n\r\nwhole body")
+    assert transport_writes[1].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert transport_writes[1].endswith(b"\r\n\r\n")
 
 
 async def test_a_prepare_receiver_may_ask_for_compression(
