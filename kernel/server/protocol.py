@@ -187,6 +187,7 @@ class HttpProtocol(asyncio.Protocol):
         self._suspended: tuple[Coroutine[Any, Any, bool], Any] | None = None
         self._ctx = contextvars.copy_context()
         self._error: ProtocolError | None = None
+        self._broken = False  # the body of the request being handled failed to parse
         self._paused = 0
         self._stalled = False  # parsing stopped at a message boundary (see _STALL)
         # The peer reads more slowly than we write: drain() waits (read-only outside).
@@ -431,6 +432,8 @@ class HttpProtocol(asyncio.Protocol):
                 self._queue.pop()
             else:
                 body.set_exception(_http_error_for(exc))
+                # The request being handled is the broken one: its answer ends the connection.
+                self._broken = True
         self._error = exc
         self._pause(_PAUSE_STOP)
         self._wake()
@@ -768,7 +771,10 @@ class HttpProtocol(asyncio.Protocol):
     @property
     def closing(self) -> bool:
         """True when this connection closes after the current response."""
-        return self._closing or self._error is not None or self.server.closing
+        # Not every ProtocolError: one in a later pipelined request leaves the
+        # requests before it whole, and they keep the connection until it is
+        # refused after them (``_next_exchange``).
+        return self._closing or self._broken or self.server.closing
 
     def set_tcp_nodelay(self, value: bool) -> None:
         """Turn Nagle's algorithm off (True) or on for this connection."""
