@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from inproc import _Transport as CountingTransport
 from ws_echo import client_frame
 
 from jackfield import web
@@ -35,42 +36,18 @@ WARMUP = 2000
 SIZE = 1024
 
 
-class _Transport(asyncio.Transport):
-    """Accepts every write and wakes the driver once enough answers went out."""
+class _Transport(CountingTransport):
+    """``inproc``'s transport that also wakes the driver once enough answers went out."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.writes = 0
         self.want = 0
         self.waiter: asyncio.Future[None] | None = None
 
     def write(self, data: Any) -> None:
-        self.writes += 1
+        super().write(data)
         if self.writes >= self.want and self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
-
-    def is_closing(self) -> bool:
-        return False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 40000), "sockname": ("127.0.0.1", 8080)}.get(
-            name, default
-        )
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
 
 
 async def echo(request: web.Request) -> WebSocketResponse:

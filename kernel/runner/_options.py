@@ -45,24 +45,23 @@ def _port(value: str) -> int:
     return port
 
 
-def _workers(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"--workers must be at least 1, got {count}")
-    return count
+def _count(flag: str, what: str) -> Callable[[str], int]:
+    """An argparse type for ``flag``: a whole number of ``what``, at least 1."""
+
+    def parse(value: str) -> int:
+        try:
+            count = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number of {what}") from None
+        if count < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be at least 1, got {count}")
+        return count
+
+    return parse
 
 
-def _max_connections(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of connections") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"--max-connections must be at least 1, got {count}")
-    return count
+_workers = _count("--workers", "workers")
+_max_connections = _count("--max-connections", "connections")
 
 
 def _log_format(value: str) -> str:

@@ -329,7 +329,7 @@ class HttpProtocol(asyncio.Protocol):
         parser = self._parser
         while not self._hold_parser:
             paused = self._paused
-            if paused:  # one test on the fast path
+            if paused:  # both stops below need a pause: a running connection tests one int
                 if paused & _PAUSE_BODY and self._body is not None:
                     self._paused = paused | _PAUSE_PARSE  # _parse_held_body() goes on from here
                     return

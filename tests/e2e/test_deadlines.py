@@ -71,6 +71,17 @@ def echo_app(seen: list[str]) -> web.Application:
     return app
 
 
+def big_app(body: bytes) -> web.Application:
+    """``GET /big`` answers ``body`` as one ``Response``."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body)
+
+    app = web.Application()
+    app.router.add_get("/big", handler)
+    return app
+
+
 async def wait_until_gone(srv: Any, timeout: float) -> bool:
     """True once the server has no connection left (within ``timeout``)."""
     connections = srv.runner.server.connections
@@ -210,14 +221,7 @@ async def test_a_client_waiting_for_100_continue_is_not_late(server_for: Any) ->
 
 async def test_a_connection_closing_behind_unread_output_is_aborted(server_for: Any) -> None:
     """``Connection: close`` and a peer that never reads: close() alone waited forever."""
-    big = b"z" * (8 * 2**20)
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=big)
-
-    app = web.Application()
-    app.router.add_get("/big", handler)
-    srv = await server_for(app, keepalive_timeout=60, **FAST)
+    srv = await server_for(big_app(b"z" * (8 * 2**20)), keepalive_timeout=60, **FAST)
     client = await Client.connect(srv.host, srv.port, rcvbuf=4096)
     try:
         await client.send(b"GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
@@ -262,13 +266,7 @@ async def test_a_streaming_handler_blocked_on_a_reader_that_stopped_is_ended(
 async def test_a_slow_but_steady_reader_gets_the_whole_answer(server_for: Any) -> None:
     """The send deadline counts time without progress, not the whole transfer."""
     big = b"r" * (4 * 2**20)
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=big)
-
-    app = web.Application()
-    app.router.add_get("/big", handler)
-    srv = await server_for(app, **FAST)
+    srv = await server_for(big_app(big), **FAST)
     client = await Client.connect(srv.host, srv.port, rcvbuf=65536)
     try:
         await client.send(b"GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")

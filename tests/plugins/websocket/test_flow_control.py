@@ -53,6 +53,18 @@ class FakeProtocol:
         return None
 
 
+async def opened(port: int, *, rcvbuf: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket opened from a socket with a small receive buffer (the 101 read)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(handshake_request())
+    await reader.readuntil(b"\r\n\r\n")
+    return reader, writer
+
+
 async def test_reading_pauses_over_high_water_and_resumes_when_all_is_read() -> None:
     proto = FakeProtocol()
     conn = Connection(
@@ -134,13 +146,7 @@ async def test_slow_client_slows_the_sender(server_for: Any) -> None:
     app = web.Application()
     app.router.add_get("/ws", handler)
     server = await server_for(app)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
-    reader, writer = await asyncio.open_connection(sock=sock)
-    writer.write(handshake_request())
-    await reader.readuntil(b"\r\n\r\n")
+    reader, writer = await opened(server.port, rcvbuf=65536)
     client = RawClient(reader, writer, b"")
     received = 0
     while True:
@@ -175,13 +181,7 @@ async def test_a_peer_that_stops_reading_is_dropped_after_send_timeout(server_fo
     app = web.Application()
     app.router.add_get("/ws", handler)
     server = await server_for(app, send_timeout=0.3)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
-    reader, writer = await asyncio.open_connection(sock=sock)
-    writer.write(handshake_request())
-    await reader.readuntil(b"\r\n\r\n")  # then never reads again
+    _, writer = await opened(server.port, rcvbuf=4096)  # then never reads again
     connections = server.runner.server.connections
     try:
         for _ in range(60):
