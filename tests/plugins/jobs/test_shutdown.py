@@ -96,10 +96,10 @@ async def test_manual_procedure_closes_jobs_in_order() -> None:
     async with httpx.AsyncClient() as client:
         request = asyncio.ensure_future(client.get(f"http://127.0.0.1:{port}/"))
         await asyncio.wait_for(started.wait(), 5)
-        srv.close()
-        await srv.wait_closed()
+        srv.close()  # docs/running.md's order: wait_closed() after handler.shutdown()
         await app.shutdown()
         await handler.shutdown(0.6)
+        await srv.wait_closed()
         await app.cleanup()
         response = await request
     assert response.text == "ok"
