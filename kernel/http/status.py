@@ -1,8 +1,10 @@
 """Reason phrases for status codes (RFC 9110 §15).
 
-The table is built once from ``http.HTTPStatus``; a code it does not know gets
-the generic phrase of its class ("Client Error" for 4xx, ...), so a status line
-always has a reason.
+The table is built once from ``http.HTTPStatus``, with RFC 9110's names for
+the four codes whose phrase ``HTTPStatus`` changed in Python 3.13, so a status
+line does not depend on the Python version. A code the table does not know
+gets the generic phrase of its class ("Client Error" for 4xx, ...), so a
+status line always has a reason.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Final
 
 __all__ = ["reason_phrase"]
 
-_PHRASES: Final[dict[int, str]] = {s.value: s.phrase for s in HTTPStatus}
+_RFC_9110_NAMES: Final = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
+_PHRASES: Final[dict[int, str]] = {s.value: s.phrase for s in HTTPStatus} | _RFC_9110_NAMES
 _CLASS_PHRASES: Final = {
     1: "Informational",
     2: "Success",

@@ -15,7 +15,11 @@ from jackfield.http import reason_phrase
         pytest.param(200, "OK", id="200"),
         pytest.param(304, "Not Modified", id="304"),
         pytest.param(404, "Not Found", id="404"),
-        pytest.param(413, "Request Entity Too Large", id="413"),
+        # RFC 9110's names, whichever HTTPStatus (Python 3.13 renamed these four) says.
+        pytest.param(413, "Content Too Large", id="413"),
+        pytest.param(414, "URI Too Long", id="414"),
+        pytest.param(416, "Range Not Satisfiable", id="416"),
+        pytest.param(422, "Unprocessable Content", id="422"),
         pytest.param(431, "Request Header Fields Too Large", id="431"),
         pytest.param(505, "HTTP Version Not Supported", id="505"),
         pytest.param(199, "Informational", id="unknown-1xx"),
