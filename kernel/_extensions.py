@@ -41,6 +41,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "jackfield.plugins.websocket._frames",
     "jackfield.plugins.websocket._assembler",
     "jackfield.plugins.websocket._deflate",
+    "jackfield.plugins.websocket._connection",
 )
 """The modules a compiled build compiles (the codec first: issue 17)."""
 

@@ -49,12 +49,19 @@ from ._frames import (
     close_payload,
     frame_head,
 )
-from ._message import WebSocketError, WebSocketTimeoutError, WSMessage, WSMsgType
+from ._message import (
+    CLOSED_MESSAGE,
+    CLOSING_MESSAGE,
+    WebSocketError,
+    WebSocketTimeoutError,
+    WSMessage,
+    WSMsgType,
+)
 
 if TYPE_CHECKING:
     from jackfield.server import HttpProtocol
 
-__all__ = ["HIGH_WATER", "Connection"]
+__all__ = ["HIGH_WATER", "Connection", "closed_error"]
 
 HIGH_WATER: Final = 2**16
 _MESSAGE_OVERHEAD: Final = 64  # counted per queued message, so empty ones add up too
@@ -71,6 +78,13 @@ _ERROR: Final = WSMsgType.ERROR
 _CLOSE: Final = WSMsgType.CLOSE
 _ABNORMAL: Final = 1006
 _NO_STATUS: Final = 1005
+
+
+def closed_error() -> ConnectionResetError:
+    """What sending on a WebSocket that is closing or closed raises."""
+    return ConnectionResetError(
+        "cannot send on a WebSocket that is closing or closed; check ws.closed first"
+    )
 
 
 class Connection:
@@ -190,6 +204,21 @@ class Connection:
             self._finish()
 
     # -- reading
+    def next_message(self) -> WSMessage | None:
+        """Return what ``receive()`` returns now, or None when it must wait for more."""
+        if self.local_close:
+            return CLOSED_MESSAGE if self.done else CLOSING_MESSAGE
+        queue = self.queue
+        if queue:
+            msg = queue.popleft()
+            kind = msg.type
+            if kind is not _TEXT and kind is not _BINARY:
+                self.consumed(msg)
+            return msg
+        if self.done:
+            return CLOSED_MESSAGE
+        return None
+
     def waiter(self) -> asyncio.Future[None]:
         """Return a future the reader awaits until a message is queued or the state changes.
 
@@ -230,6 +259,16 @@ class Connection:
             waiter.set_result(None)
 
     # -- writing
+    def send(self, opcode: int, payload: bytes, compress: bool) -> bool:
+        """Send one message's frame; True when the sender must ``drain()`` before more.
+
+        Raises ``ConnectionResetError`` once our close frame is out or the connection ended.
+        """
+        if self.close_sent or self.done:
+            raise closed_error()
+        self.write(opcode, payload, compress)
+        return self.http.writing_paused
+
     def write(self, opcode: int, payload: bytes, compress: bool) -> None:
         """Send one whole frame with the connection's ``write`` (callers check ``close_sent``)."""
         if compress and self._deflater is not None:
@@ -237,14 +276,15 @@ class Connection:
             opcode |= 0x40
         n = len(payload)
         if n < 126:
-            head = _SHORT_HEADS[opcode][n]
+            self.http.write(_SHORT_HEADS[opcode][n] + payload)
         elif n < 65536:
-            head = HEAD_MEDIUM.pack(0x80 | opcode, 126, n)
+            # One piece, not two: copying a frame this small costs less than a second
+            # write() and the join when the turn's output goes out.
+            self.http.write(HEAD_MEDIUM.pack(0x80 | opcode, 126, n) + payload)
         else:
-            head = frame_head(0x80 | opcode, n)
-        write = self.http.write
-        write(head)
-        write(payload)
+            # Kept apart: write() holds a big payload by reference (bounded output).
+            self.http.write(frame_head(0x80 | opcode, n))
+            self.http.write(payload)
 
     def flush(self) -> None:
         """Hand the frames written in this loop turn to the transport now."""

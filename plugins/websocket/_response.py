@@ -34,7 +34,7 @@ from ._assembler import valid_close_code
 from ._connection import Connection
 from ._frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
 from ._handshake import Handshake, HandshakeError, negotiate
-from ._message import CLOSED_MESSAGE, CLOSING_MESSAGE, WSMessage, WSMsgType
+from ._message import WSMessage, WSMsgType
 
 if TYPE_CHECKING:
     from jackfield.requests import Request
@@ -60,12 +60,6 @@ class WebSocketReady:
 
     def __bool__(self) -> bool:
         return self.ok
-
-
-def _closed_error() -> ConnectionResetError:
-    return ConnectionResetError(
-        "cannot send on a WebSocket that is closing or closed; check ws.closed first"
-    )
 
 
 def _http_error(exc: HandshakeError, method: str) -> HTTPException:
@@ -244,10 +238,7 @@ class WebSocketResponse(StreamResponse):
                     f"send_str() takes a str, got {type(data).__name__}; use send_bytes"
                 )
             conn = self._connection("send_str()")
-        if conn.close_sent or conn.done:
-            raise _closed_error()
-        conn.write(OP_TEXT, data.encode("utf-8"), compress is not False)
-        if conn.http.writing_paused:
+        if conn.send(OP_TEXT, data.encode("utf-8"), compress is not False):
             await conn.drain()
 
     async def send_bytes(
@@ -257,10 +248,7 @@ class WebSocketResponse(StreamResponse):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"send_bytes() takes bytes, got {type(data).__name__}; use send_str")
         conn = self._connection("send_bytes()")
-        if conn.close_sent or conn.done:
-            raise _closed_error()
-        conn.write(OP_BINARY, bytes(data), compress is not False)
-        if conn.http.writing_paused:
+        if conn.send(OP_BINARY, bytes(data), compress is not False):
             await conn.drain()
 
     async def send_json(
@@ -286,10 +274,7 @@ class WebSocketResponse(StreamResponse):
         if len(payload) > 125:
             raise ValueError(f"{action} payload is {len(payload)} bytes; at most 125 are allowed")
         conn = self._connection(action)
-        if conn.close_sent or conn.done:
-            raise _closed_error()
-        conn.write(opcode, payload, False)
-        if conn.http.writing_paused:
+        if conn.send(opcode, payload, False):
             await conn.drain()
 
     async def close(self, *, code: int = 1000, message: bytes | str = b"") -> bool:
@@ -332,7 +317,9 @@ class WebSocketResponse(StreamResponse):
         sent, CLOSING (CLOSED when finished). Raises ``asyncio.TimeoutError``
         on timeout, ``RuntimeError`` if another task is already reading.
         """
-        conn = self._connection("receive()")
+        conn = self._conn
+        if conn is None:
+            conn = self._connection("receive()")
         if self._reading:
             raise RuntimeError(
                 "another task is already waiting in receive() on this WebSocket; only one "
@@ -341,16 +328,9 @@ class WebSocketResponse(StreamResponse):
         if timeout is None:
             timeout = self._receive_timeout
         while True:
-            if conn.local_close:
-                return CLOSED_MESSAGE if conn.done else CLOSING_MESSAGE
-            queue = conn.queue
-            if queue:
-                msg = queue.popleft()
-                if msg.type is not _TEXT and msg.type is not _BINARY:
-                    conn.consumed(msg)
+            msg = conn.next_message()
+            if msg is not None:
                 return msg
-            if conn.done:
-                return CLOSED_MESSAGE
             self._reading = True
             try:
                 if timeout is None:

@@ -16,8 +16,11 @@ from .conftest import ws_url
 from .wsraw import RawClient, close_frame, frame, handshake_request
 
 
-class FakeTransport:
+class FakeTransport(asyncio.Transport):
+    """Records reading pauses and writes; the socket a unit test does without."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.reading = True
         self.written: list[bytes] = []
 
@@ -27,30 +30,27 @@ class FakeTransport:
     def resume_reading(self) -> None:
         self.reading = True
 
+    def write(self, data: Any) -> None:
+        self.written.append(bytes(data))
+
     def get_write_buffer_size(self) -> int:
         return 0
 
     def is_closing(self) -> bool:
         return False
 
-
-class FakeProtocol:
-    """The part of HttpProtocol a Connection uses."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.transport = FakeTransport()
-
-    writing_paused = False
-
-    def write(self, data: bytes) -> None:
-        self.transport.written.append(data)
-
-    def flush(self) -> None:
+    def close(self) -> None:
         pass
 
-    async def drain(self) -> None:
-        return None
+
+async def http_connection(transport: FakeTransport) -> tuple[web.AppRunner, Any]:
+    """A real ``HttpProtocol`` of a set-up server, connected to ``transport``."""
+    runner = web.AppRunner(web.Application(), access_log=None)
+    await runner.setup()
+    assert runner.server is not None
+    proto = runner.server()
+    proto.connection_made(transport)
+    return runner, proto
 
 
 async def opened(port: int, *, rcvbuf: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -66,9 +66,10 @@ async def opened(port: int, *, rcvbuf: int) -> tuple[asyncio.StreamReader, async
 
 
 async def test_reading_pauses_over_high_water_and_resumes_when_all_is_read() -> None:
-    proto = FakeProtocol()
+    transport = FakeTransport()
+    runner, proto = await http_connection(transport)
     conn = Connection(
-        proto,  # type: ignore[arg-type]
+        proto,
         max_msg_size=0,
         deflate=None,
         autoping=True,
@@ -77,7 +78,7 @@ async def test_reading_pauses_over_high_water_and_resumes_when_all_is_read() -> 
     chunk = frame(0x2, b"x" * 4096)
     each = 4096 + _MESSAGE_OVERHEAD  # what one queued message counts for
     count = 0
-    while proto.transport.reading:
+    while transport.reading:
         conn.data_received(chunk)
         count += 1
         assert count < 100, "reading was never paused"
@@ -85,15 +86,17 @@ async def test_reading_pauses_over_high_water_and_resumes_when_all_is_read() -> 
     assert (count - 1) * each <= HIGH_WATER < count * each
     while conn.queue:
         conn.queue.popleft()
-        assert not proto.transport.reading  # not while anything is left to read
+        assert not transport.reading  # not while anything is left to read
     # The reader finds the queue empty and waits: reading resumes.
     waiting = conn.waiter()
-    assert proto.transport.reading
+    assert transport.reading
     conn.data_received(chunk)
     await waiting
     conn.stop_waiting()
     # Counting started again from the empty queue.
-    assert proto.transport.reading and len(conn.queue) == 1
+    assert transport.reading and len(conn.queue) == 1
+    proto.connection_lost(None)
+    await runner.cleanup()
 
 
 async def test_slow_handler_pauses_the_socket_and_loses_nothing(server_for: Any) -> None:

@@ -104,7 +104,9 @@ def test_oversized_frame_fails_before_its_payload_arrives() -> None:
     assert "4096" in str(parser.error)
 
 
-@pytest.mark.parametrize("size", [0, 3, 5, 1024, 2048, 2049, 9999], ids=lambda n: f"{n}-bytes")
+@pytest.mark.parametrize(
+    "size", [0, 3, 5, 511, 512, 513, 1024, 2049, 9999], ids=lambda n: f"{n}-bytes"
+)
 def test_unmask_is_xor_with_the_repeated_key(size: int) -> None:
     data, key = os.urandom(size), os.urandom(4)
     assert unmask(data, key) == bytes(b ^ key[i % 4] for i, b in enumerate(data))
