@@ -5,6 +5,9 @@ Each request is what the server does with ``jackfield.http.RequestParser``:
 with ``start_next()`` after ``END_OF_MESSAGE``. Three kinds of request:
 
 - ``wrk``: the fixed head ``wrk`` sends, the same on every request;
+- ``wrk/changing``: that head plus an ``X-Turn`` line counting up, as
+  bench/changing_headers.lua sends it (issue 17's changing-heads figure), so
+  no field section and no ``X-Turn`` line repeats within ``TURNS`` requests;
 - ``browser``: a browser-like head (user agent, accept lines, a cookie) whose
   cookie and request id change on every request, so no field section repeats;
 - ``post``: a form POST with a 14-byte body, head and body in one piece.
@@ -44,7 +47,7 @@ POST = (
     b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 14\r\n\r\n"
     b"name=jackfield"
 )
-TURNS = 256  # distinct browser heads, cycled
+TURNS = 256  # distinct browser heads (and wrk/changing heads), cycled
 
 
 def browser_heads() -> list[bytes]:
@@ -65,6 +68,11 @@ def browser_heads() -> list[bytes]:
             b"Connection: keep-alive\r\n\r\n" % (turn, turn * 7919, turn * 104729)
         )
     return heads
+
+
+def changing_wrk_heads() -> list[bytes]:
+    """wrk's head with an X-Turn line counting up, as bench/changing_headers.lua sends it."""
+    return [WRK[:-2] + b"X-Turn: %d\r\n\r\n" % turn for turn in range(1, TURNS + 1)]
 
 
 def _general(parser: Any, requests: list[bytes], count: int) -> None:
@@ -95,6 +103,7 @@ def scenarios() -> dict[str, tuple[Callable[[Any, list[bytes], int], None], list
 
     found = {
         "wrk": (_general, [WRK]),
+        "wrk/changing": (_general, changing_wrk_heads()),
         "browser": (_general, browser_heads()),
         "post": (_general, [POST]),
     }
