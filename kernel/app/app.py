@@ -29,6 +29,8 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, overload
 
+from mypy_extensions import mypyc_attr
+
 from ..bodies.appkey import AppKey
 from ..host.host import PluginHost
 from ..server.server import make_server
@@ -65,6 +67,7 @@ def _is_new_style(mw: Middleware) -> bool:
     return getattr(mw, "__middleware_version__", None) == 1
 
 
+@mypyc_attr(native_class=False)  # a compiled build cannot subclass this builtin natively
 class _FrozenMiddlewares(tuple[Middleware, ...]):
     """``app.middlewares`` once frozen: a tuple whose list methods say what went wrong."""
 
@@ -74,9 +77,14 @@ class _FrozenMiddlewares(tuple[Middleware, ...]):
             "pass them to Application(middlewares=[...]) or add them before run_app()"
         )
 
-    append = extend = insert = remove = _refuse
+    # One name each: a compiled build (mypyc) takes no chained assignment here.
+    append = _refuse
+    extend = _refuse
+    insert = _refuse
+    remove = _refuse
 
 
+@mypyc_attr(native_class=False)  # a compiled build cannot subclass this builtin natively
 class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
     """Async generators run to their first ``yield`` at start-up, resumed at clean-up."""
 
@@ -122,10 +130,12 @@ class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
             raise CleanupError("several errors while running cleanup_ctx", errors)
 
 
+@mypyc_attr(native_class=False)  # a compiled build cannot subclass this builtin natively
 class CleanupError(RuntimeError):
     """More than one clean-up step failed; ``args[1]`` holds the errors."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Application(MutableMapping[Any, Any]):
     """A web application: routes, state, middlewares and signals.
 
@@ -180,7 +190,10 @@ class Application(MutableMapping[Any, Any]):
         self._router = router
 
     # -- identity: an app is a mapping, but two apps are never "equal"
-    __hash__ = object.__hash__
+    def __hash__(self) -> int:
+        # A method, not ``__hash__ = object.__hash__``: a compiled build ignores
+        # that assignment and would leave the class unhashable, as Mapping makes it.
+        return object.__hash__(self)
 
     def __eq__(self, other: object) -> bool:
         return self is other

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from mypy_extensions import mypyc_attr
 from yarl import URL
 
 from ..bodies._decoding import DecodedSource, Readable, content_decoder
@@ -93,6 +94,7 @@ def _authority(target: str) -> str:
     return rest
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Request(MutableMapping[str, Any]):
     """An HTTP request, with dict-like storage for per-request data."""
 
@@ -174,7 +176,10 @@ class Request(MutableMapping[str, Any]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._state or ())
 
-    __hash__ = object.__hash__
+    def __hash__(self) -> int:
+        # A method, not ``__hash__ = object.__hash__``: a compiled build ignores
+        # that assignment and would leave the class unhashable, as Mapping makes it.
+        return object.__hash__(self)
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -243,7 +248,10 @@ class Request(MutableMapping[str, Any]):
             )
         return self._query
 
-    GET = query
+    @property
+    def GET(self) -> MultiDictProxy[str]:
+        """The same as ``query`` (a property of its own: a compiled class takes no alias)."""
+        return self.query
 
     # -- headers
     @property
