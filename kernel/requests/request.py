@@ -61,7 +61,6 @@ HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
 _VERSIONS = {(1, 0): HttpVersion10, (1, 1): HttpVersion11}
 
-_UNSET: Any = object()
 _DEFAULT_MAX_SIZE = 1024**2
 
 
@@ -587,21 +586,21 @@ class Request(MutableMapping[str, Any]):
     def clone(
         self,
         *,
-        method: str = _UNSET,
-        rel_url: URL | str = _UNSET,
-        headers: Mapping[str, str] = _UNSET,
+        method: str | None = None,
+        rel_url: URL | str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Request:
-        """Return a copy with some of method, URL or headers replaced."""
+        """Return a copy with some of method, URL or headers replaced (``None``: kept)."""
         head = self._head
         changes: dict[str, Any] = {}
-        if method is not _UNSET:
+        if method is not None:
             changes["method"] = method
-        if rel_url is not _UNSET:
+        if rel_url is not None:
             url = URL(rel_url) if isinstance(rel_url, str) else rel_url
             if url.is_absolute():
                 raise ValueError(f"rel_url must be relative, got {url}")
             changes["target"] = str(url)
-        if headers is not _UNSET:
+        if headers is not None:
             changes["headers"] = CIMultiDictProxy(CIMultiDict(headers))
             changes["raw_fields"] = b"\r\n".join(
                 f"{k}: {v}".encode("latin-1") for k, v in headers.items()

@@ -14,6 +14,7 @@ import weakref
 from typing import Any
 
 import httpx
+import pytest
 from multidict import MultiDict, MultiDictProxy
 
 from jackfield.app.app import Application
@@ -116,3 +117,16 @@ def test_compiled_properties_see_a_subclass_override() -> None:
     assert request.shout() == "GET!"
     assert request.raw_path == "/path" and request.query_string == "real=1"
     assert isinstance(request, Request)
+
+
+def test_clone_replaces_what_is_given_and_keeps_the_rest() -> None:
+    request = make_mocked_request("GET", "/a?x=1", headers={"X-One": "1"})
+    request["kept"] = True
+    same = request.clone()
+    assert (same.method, same.raw_path, same.query_string) == ("GET", "/a", "x=1")
+    assert same.headers["X-One"] == "1" and same["kept"] is True
+    changed = request.clone(method="POST", rel_url="/b?y=2", headers={"X-Two": "2"})
+    assert (changed.method, changed.raw_path, dict(changed.query)) == ("POST", "/b", {"y": "2"})
+    assert "X-One" not in changed.headers and changed.headers["X-Two"] == "2"
+    with pytest.raises(ValueError, match="relative"):
+        request.clone(rel_url="http://elsewhere.example/")
