@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import (
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -27,7 +26,7 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from mypy_extensions import mypyc_attr
 
@@ -35,6 +34,7 @@ from ..bodies.appkey import AppKey
 from ..host.host import PluginHost
 from ..server.server import make_server
 from .abc import no_expectation
+from .lifecycle import CleanupContext, FrozenMiddlewares
 from .signals import Signal
 
 if TYPE_CHECKING:
@@ -65,74 +65,6 @@ def middleware(func: _F) -> _F:
 
 def _is_new_style(mw: Middleware) -> bool:
     return getattr(mw, "__middleware_version__", None) == 1
-
-
-@mypyc_attr(native_class=False)  # a compiled build cannot subclass this builtin natively
-class _FrozenMiddlewares(tuple[Middleware, ...]):
-    """``app.middlewares`` once frozen: a tuple whose list methods say what went wrong."""
-
-    def _refuse(self, *args: object) -> NoReturn:
-        raise RuntimeError(
-            "cannot add or change middlewares after the application has started; "
-            "pass them to Application(middlewares=[...]) or add them before run_app()"
-        )
-
-    # One name each: a compiled build (mypyc) takes no chained assignment here.
-    append = _refuse
-    extend = _refuse
-    insert = _refuse
-    remove = _refuse
-
-
-@mypyc_attr(native_class=False)  # a compiled build cannot subclass this builtin natively
-class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
-    """Async generators run to their first ``yield`` at start-up, resumed at clean-up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._running: list[AsyncIterator[None]] = []
-        self._frozen = False
-
-    def freeze(self) -> None:
-        """Forbid further changes."""
-        self._frozen = True
-
-    def append(self, item: Callable[[Application], AsyncIterator[None]]) -> None:
-        """Add a context generator function."""
-        if self._frozen:
-            raise RuntimeError(
-                "cannot change cleanup_ctx after the application has started; "
-                "add context generators before run_app()"
-            )
-        super().append(item)
-
-    async def _on_startup(self, app: Application) -> None:
-        for factory in self:
-            it = factory(app).__aiter__()
-            await it.__anext__()
-            self._running.append(it)
-
-    async def _on_cleanup(self, app: Application) -> None:
-        errors: list[BaseException] = []
-        while self._running:
-            it = self._running.pop()
-            try:
-                await it.__anext__()
-            except StopAsyncIteration:
-                continue
-            except Exception as exc:
-                errors.append(exc)
-            else:
-                errors.append(RuntimeError(f"cleanup_ctx generator {it!r} has more than one yield"))
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise CleanupError("several errors while running cleanup_ctx", errors)
-
-
-@mypyc_attr(native_class=False)  # a compiled build cannot subclass this builtin natively
-class CleanupError(RuntimeError):
-    """More than one clean-up step failed; ``args[1]`` holds the errors."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -418,7 +350,7 @@ class Application(MutableMapping[Any, Any]):
         if self._pre_frozen:
             return
         self._pre_frozen = True
-        self._middlewares = _FrozenMiddlewares(self._middlewares)
+        self._middlewares = FrozenMiddlewares(self._middlewares)
         for signal in (self._on_response_prepare, self._on_startup, self._on_shutdown):
             signal.freeze()
         self._on_cleanup.freeze()
