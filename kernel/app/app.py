@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import (
+    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -26,15 +27,12 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
-
-from mypy_extensions import mypyc_attr
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, overload
 
 from ..bodies.appkey import AppKey
 from ..host.host import PluginHost
 from ..server.server import make_server
 from .abc import no_expectation
-from .lifecycle import CleanupContext, FrozenMiddlewares
 from .signals import Signal
 
 if TYPE_CHECKING:
@@ -67,7 +65,67 @@ def _is_new_style(mw: Middleware) -> bool:
     return getattr(mw, "__middleware_version__", None) == 1
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)
+class _FrozenMiddlewares(tuple[Middleware, ...]):
+    """``app.middlewares`` once frozen: a tuple whose list methods say what went wrong."""
+
+    def _refuse(self, *args: object) -> NoReturn:
+        raise RuntimeError(
+            "cannot add or change middlewares after the application has started; "
+            "pass them to Application(middlewares=[...]) or add them before run_app()"
+        )
+
+    append = extend = insert = remove = _refuse
+
+
+class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
+    """Async generators run to their first ``yield`` at start-up, resumed at clean-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._running: list[AsyncIterator[None]] = []
+        self._frozen = False
+
+    def freeze(self) -> None:
+        """Forbid further changes."""
+        self._frozen = True
+
+    def append(self, item: Callable[[Application], AsyncIterator[None]]) -> None:
+        """Add a context generator function."""
+        if self._frozen:
+            raise RuntimeError(
+                "cannot change cleanup_ctx after the application has started; "
+                "add context generators before run_app()"
+            )
+        super().append(item)
+
+    async def _on_startup(self, app: Application) -> None:
+        for factory in self:
+            it = factory(app).__aiter__()
+            await it.__anext__()
+            self._running.append(it)
+
+    async def _on_cleanup(self, app: Application) -> None:
+        errors: list[BaseException] = []
+        while self._running:
+            it = self._running.pop()
+            try:
+                await it.__anext__()
+            except StopAsyncIteration:
+                continue
+            except Exception as exc:
+                errors.append(exc)
+            else:
+                errors.append(RuntimeError(f"cleanup_ctx generator {it!r} has more than one yield"))
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise CleanupError("several errors while running cleanup_ctx", errors)
+
+
+class CleanupError(RuntimeError):
+    """More than one clean-up step failed; ``args[1]`` holds the errors."""
+
+
 class Application(MutableMapping[Any, Any]):
     """A web application: routes, state, middlewares and signals.
 
@@ -122,10 +180,7 @@ class Application(MutableMapping[Any, Any]):
         self._router = router
 
     # -- identity: an app is a mapping, but two apps are never "equal"
-    def __hash__(self) -> int:
-        # A method, not ``__hash__ = object.__hash__``: a compiled build ignores
-        # that assignment and would leave the class unhashable, as Mapping makes it.
-        return object.__hash__(self)
+    __hash__ = object.__hash__
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -350,7 +405,7 @@ class Application(MutableMapping[Any, Any]):
         if self._pre_frozen:
             return
         self._pre_frozen = True
-        self._middlewares = FrozenMiddlewares(self._middlewares)
+        self._middlewares = _FrozenMiddlewares(self._middlewares)
         for signal in (self._on_response_prepare, self._on_startup, self._on_shutdown):
             signal.freeze()
         self._on_cleanup.freeze()

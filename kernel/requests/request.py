@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
-from mypy_extensions import mypyc_attr
 from yarl import URL
 
 from ..bodies._decoding import DecodedSource, Readable, content_decoder
@@ -61,6 +60,7 @@ HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
 _VERSIONS = {(1, 0): HttpVersion10, (1, 1): HttpVersion11}
 
+_UNSET: Any = object()
 _DEFAULT_MAX_SIZE = 1024**2
 
 
@@ -93,7 +93,6 @@ def _authority(target: str) -> str:
     return rest
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)
 class Request(MutableMapping[str, Any]):
     """An HTTP request, with dict-like storage for per-request data."""
 
@@ -175,10 +174,7 @@ class Request(MutableMapping[str, Any]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._state or ())
 
-    def __hash__(self) -> int:
-        # A method, not ``__hash__ = object.__hash__``: a compiled build ignores
-        # that assignment and would leave the class unhashable, as Mapping makes it.
-        return object.__hash__(self)
+    __hash__ = object.__hash__
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -247,10 +243,7 @@ class Request(MutableMapping[str, Any]):
             )
         return self._query
 
-    @property
-    def GET(self) -> MultiDictProxy[str]:
-        """The same as ``query`` (a property of its own: a compiled class takes no alias)."""
-        return self.query
+    GET = query
 
     # -- headers
     @property
@@ -586,21 +579,21 @@ class Request(MutableMapping[str, Any]):
     def clone(
         self,
         *,
-        method: str | None = None,
-        rel_url: URL | str | None = None,
-        headers: Mapping[str, str] | None = None,
+        method: str = _UNSET,
+        rel_url: URL | str = _UNSET,
+        headers: Mapping[str, str] = _UNSET,
     ) -> Request:
-        """Return a copy with some of method, URL or headers replaced (``None``: kept)."""
+        """Return a copy with some of method, URL or headers replaced."""
         head = self._head
         changes: dict[str, Any] = {}
-        if method is not None:
+        if method is not _UNSET:
             changes["method"] = method
-        if rel_url is not None:
+        if rel_url is not _UNSET:
             url = URL(rel_url) if isinstance(rel_url, str) else rel_url
             if url.is_absolute():
                 raise ValueError(f"rel_url must be relative, got {url}")
             changes["target"] = str(url)
-        if headers is not None:
+        if headers is not _UNSET:
             changes["headers"] = CIMultiDictProxy(CIMultiDict(headers))
             changes["raw_fields"] = b"\r\n".join(
                 f"{k}: {v}".encode("latin-1") for k, v in headers.items()

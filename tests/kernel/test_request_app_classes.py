@@ -1,11 +1,12 @@
-"""``Request`` and ``Application`` behave alike in both builds, subclassed or not.
+"""What users rely on in ``Request`` and ``Application``, for compiling them later.
 
-A compiled build compiles both classes with mypyc as native classes that
-interpreted code may subclass (``kernel/_extensions.py``). These tests hold
-what users rely on and a native class could lose: subclasses written in
-Python whose overrides the compiled methods see, attributes set from outside
-the class, hashing by identity, weak references, and ``request.GET``. CI runs
-them on both builds.
+Compiling these classes with mypyc (issue 17) was tried and not landed: a
+native class checks attribute and argument types at run time and drops
+class-level aliases, so mocked connections, duck-typed match infos,
+``request.GET`` and hashing broke. These tests hold the behaviour such a
+change must keep, on both builds: subclasses written in Python whose
+overrides the class's own properties see, attributes set from outside the
+class, hashing by identity, weak references, ``request.GET`` and ``clone``.
 """
 
 from __future__ import annotations
