@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from jackfield.plugins.websocket import WebSocketError
+from jackfield.plugins.websocket import WebSocketError, _frames
 from jackfield.plugins.websocket._frames import (
     FrameParser,
     build_frame,
     close_payload,
     frame_head,
     unmask,
+    xor_mask,
 )
 
 from .wsraw import frame
@@ -109,7 +112,23 @@ def test_oversized_frame_fails_before_its_payload_arrives() -> None:
 )
 def test_unmask_is_xor_with_the_repeated_key(size: int) -> None:
     data, key = os.urandom(size), os.urandom(4)
-    assert unmask(data, key) == bytes(b ^ key[i % 4] for i, b in enumerate(data))
+    expected = bytes(b ^ key[i % 4] for i, b in enumerate(data))
+    assert unmask(data, key) == expected
+    assert xor_mask(data, key) == expected  # the Python fallback, whichever unmask uses
+
+
+def test_unmask_uses_the_c_helper_of_websockets_unless_extensions_are_off() -> None:
+    # websockets is in the testing extra, so its C helper is installed here.
+    from websockets.speedups import apply_mask
+
+    switched_off = bool(os.environ.get("JACKFIELD_NO_EXTENSIONS"))
+    assert _frames._C_APPLY_MASK is (None if switched_off else apply_mask)
+    code = "from jackfield.plugins.websocket import _frames; print(_frames._C_APPLY_MASK)"
+    env = {**os.environ, "JACKFIELD_NO_EXTENSIONS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout == "None\n", out.stderr
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536], ids=lambda n: f"{n}-bytes")
