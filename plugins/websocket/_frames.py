@@ -15,7 +15,9 @@ payload is buffered.
 
 Speed: this is the per-message hot path of a pure-Python server, so the loop
 keeps state in locals, checks the first byte with one table lookup and
-unmasks with big-int XOR (bench/ws_echo.py measures it).
+unmasks with the ``websockets`` package's C loop when it is installed, with
+big-int XOR or strided translates otherwise (``unmask``; bench/ws_echo.py
+measures it).
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ _XOR_TABLES: Final = [bytes(b ^ k for b in range(256)) for k in range(256)]
 # callgrind on 3.11, unmask() alone in the compiled build: 7k against 12k
 # instructions at 64 bytes, even at 512, but 40k against 30k at 1 KiB and 79k
 # against 51k at 2 KiB (the int conversions cost ~25 instructions a byte). A
-# 1 KiB echo (bench/ws_inproc.py --batch 8): 68.9k -> 56.7k instructions per
-# message compiled, 81.5k -> 72.2k pure.
+# 1 KiB echo without the C helper below (bench/ws_inproc.py --batch 8): 68.9k
+# -> 56.7k instructions per message compiled, 81.5k -> 72.2k pure.
 _INT_XOR_MAX: Final = 512
 # Per payload length n: (the integer with a 1 every 32 bits over n bytes, the n-byte
 # all-ones mask, or 0 when n is a multiple of 4 and nothing needs cutting). Multiplying
