@@ -169,21 +169,20 @@ class BaseSite(ABC):
 
     def _reopener(self, server: Server) -> Callable[[socket.socket], Awaitable[asyncio.Server]]:
         """How the listener resumes on one of its sockets after the cap paused it."""
-        factory = server
 
         async def reopen(sock: socket.socket) -> asyncio.Server:
             loop = asyncio.get_running_loop()
             if sock.family == getattr(socket, "AF_UNIX", None):
                 return await _unix_server(
                     loop,
-                    factory,
+                    server,
                     None,
                     sock=sock,
                     ssl_context=self._ssl_context,
                     backlog=self._backlog,
                 )
             return await loop.create_server(
-                factory, sock=sock, ssl=self._ssl_context, backlog=self._backlog
+                server, sock=sock, ssl=self._ssl_context, backlog=self._backlog
             )
 
         return reopen
@@ -213,9 +212,8 @@ class BaseSite(ABC):
         not sent a request yet (``jackfield.server.server.SHUTDOWN_GRACE``).
         """
         loop = asyncio.get_running_loop()
-        factory = server
         pending = [
-            loop.create_task(loop.connect_accepted_socket(factory, sock, ssl=self._ssl_context))
+            loop.create_task(loop.connect_accepted_socket(server, sock, ssl=self._ssl_context))
             for sock in queued
         ]
         # A TLS handshake waits for the client: bound it, the shutdown has a timeout to keep.

@@ -231,12 +231,10 @@ class WebSocketResponse(StreamResponse):
     # -- sending
     async def send_str(self, data: str, compress: bool | None = None) -> None:
         """Send a TEXT message; ``compress=False`` skips deflate for this one."""
+        if not isinstance(data, str):
+            raise TypeError(f"send_str() takes a str, got {type(data).__name__}; use send_bytes")
         conn = self._conn
-        if conn is None or not isinstance(data, str):
-            if not isinstance(data, str):
-                raise TypeError(
-                    f"send_str() takes a str, got {type(data).__name__}; use send_bytes"
-                )
+        if conn is None:  # one test per message; _connection() raises the error
             conn = self._connection("send_str()")
         if conn.send(OP_TEXT, data.encode("utf-8"), compress is not False):
             await conn.drain()
@@ -318,7 +316,7 @@ class WebSocketResponse(StreamResponse):
         on timeout, ``RuntimeError`` if another task is already reading.
         """
         conn = self._conn
-        if conn is None:
+        if conn is None:  # one test per message; _connection() raises the error
             conn = self._connection("receive()")
         if self._reading:
             raise RuntimeError(

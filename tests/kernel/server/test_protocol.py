@@ -579,6 +579,14 @@ async def test_tcp_nodelay_on_by_default_and_cork_switch(serve: Any, tiny_app: A
     }
 
 
+async def two_good_then_a_bad_one(serve: Any, app: Application, handler: Any) -> bytes:
+    """Serve ``handler`` at /a and /b; send both and a malformed third head in one write."""
+    app.router.add("GET", "/a", handler)
+    app.router.add("GET", "/b", handler)
+    port = await serve(app)
+    return await exchange(port, get("/a") + get("/b") + b"GET /c HTTP/1.1\r\nHost : t\r\n\r\n")
+
+
 async def test_bad_request_after_good_pipelined_ones(serve: Any, tiny_app: Application) -> None:
     calls: list[str] = []
 
@@ -586,10 +594,7 @@ async def test_bad_request_after_good_pipelined_ones(serve: Any, tiny_app: Appli
         calls.append(request.raw_path)
         return Response(text="ok")
 
-    tiny_app.router.add("GET", "/a", handler)
-    tiny_app.router.add("GET", "/b", handler)
-    port = await serve(tiny_app)
-    raw = await exchange(port, get("/a") + get("/b") + b"GET /c HTTP/1.1\r\nHost : t\r\n\r\n")
+    raw = await two_good_then_a_bad_one(serve, tiny_app, handler)
     assert statuses(raw) == [200, 200, 400]
     assert calls == ["/a", "/b"]
 
@@ -611,10 +616,7 @@ async def test_bad_request_after_suspending_pipelined_ones(
         calls.append(request.raw_path)
         return Response(text=f"ok {request.raw_path}")
 
-    tiny_app.router.add("GET", "/a", handler)
-    tiny_app.router.add("GET", "/b", handler)
-    port = await serve(tiny_app)
-    raw = await exchange(port, get("/a") + get("/b") + b"GET /c HTTP/1.1\r\nHost : t\r\n\r\n")
+    raw = await two_good_then_a_bad_one(serve, tiny_app, handler)
     assert statuses(raw) == [200, 200, 400]
     assert calls == ["/a", "/b"]
     assert raw.index(b"ok /a") < raw.index(b"ok /b")
