@@ -633,8 +633,8 @@ class HttpProtocol(asyncio.Protocol):
         ``data`` goes now, with what is held, and no end-of-turn flush is
         scheduled for it. The WebSocket plugin says so for the answer to the
         last message it received: in strict ping-pong the flush a turn later
-        is a loop pass per message (bench/ws_inproc.py --batch 1: ~1x.xk of
-        1xx.xk instructions per message, compiled).
+        costs a loop pass per message (1 KiB echo, bench/ws_inproc.py --batch 1:
+        105.2k -> 87.6k instructions per message compiled, 124.2k -> 105.9k pure).
         """
         held = self._held
         if not held and not last:
