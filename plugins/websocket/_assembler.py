@@ -33,7 +33,7 @@ _NO_STATUS: Final = 1005
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 # Builds a WSMessage without the named tuple's generated __new__, a Python
 # function: one interpreted frame less per message (1 KiB echo, one per read:
-# 105.9k -> 10x.xk instructions pure, xx.xk -> xx.xk compiled).
+# 105.9k -> 104.5k instructions pure, 87.6k -> 86.4k compiled).
 _message = tuple.__new__
 
 
