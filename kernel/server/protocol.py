@@ -620,7 +620,7 @@ class HttpProtocol(asyncio.Protocol):
         self.response_started = True
         self.write(head)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, *, last: bool = False) -> None:
         """Send ``data`` at the end of this loop turn, with the rest written in it.
 
         Held output goes to the transport in one write (see ``TurnFlusher``),
@@ -628,9 +628,16 @@ class HttpProtocol(asyncio.Protocol):
         seen. ``flush()`` sends it now; ``Request.transport`` and ``sendfile``
         do that before they touch the transport. Dropped once the connection
         is gone.
+
+        ``last``: the caller knows nothing more is written in this turn, so
+        ``data`` goes now, with what is held, and no end-of-turn flush is
+        scheduled for it. The WebSocket plugin says so for the answer to the
+        last message it received: in strict ping-pong the flush a turn later
+        costs a loop pass per message (1 KiB echo, bench/ws_inproc.py --batch 1:
+        105.2k -> 87.6k instructions per message compiled, 124.2k -> 105.9k pure).
         """
         held = self._held
-        if not held:
+        if not held and not last:
             flusher = self._flusher
             if flusher is None:  # not connected yet (a test driving the protocol by hand)
                 held.append(data)
@@ -638,7 +645,7 @@ class HttpProtocol(asyncio.Protocol):
                 return
             flusher.add(self)
         held.append(data)
-        if len(held) >= _MAX_HELD or len(data) >= _HOLD_BYTES:
+        if last or len(held) >= _MAX_HELD or len(data) >= _HOLD_BYTES:
             self.flush()
 
     def flush(self) -> None:

@@ -31,6 +31,10 @@ _PONG: Final = WSMsgType.PONG
 _CLOSE: Final = WSMsgType.CLOSE
 _NO_STATUS: Final = 1005
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
+# Builds a WSMessage without the named tuple's generated __new__, a Python
+# function: one interpreted frame less per message (1 KiB echo, one per read:
+# 105.9k -> 104.5k instructions pure, 87.6k -> 86.4k compiled).
+_message = tuple.__new__
 
 
 def valid_close_code(code: int) -> bool:
@@ -96,13 +100,13 @@ class MessageAssembler:
             # Hot path: a whole message in one frame.
             if b0 == 0x81:
                 try:
-                    return WSMessage(_TEXT, payload.decode("utf-8"), None)
+                    return _message(WSMessage, (_TEXT, payload.decode("utf-8"), None))
                 except UnicodeDecodeError as exc:
                     raise WebSocketError(
                         1007, f"text message is not valid UTF-8: {exc.reason}"
                     ) from None
             if b0 == 0x82:
-                return WSMessage(_BINARY, payload, None)
+                return _message(WSMessage, (_BINARY, payload, None))
             if b0 == 0xC1:
                 return WSMessage(_TEXT, _decode(self._inflate(payload, final=True)), None)
             if b0 == 0xC2:

@@ -12,9 +12,11 @@ Frames go out through the HTTP connection's ``write`` (the kernel's
 ``Connection`` interface), which holds what one turn of the event loop
 writes and sends it in one ``transport.write`` at the end of the turn: an
 echo loop answering eight queued messages makes one send system call instead
-of eight, most of the cost of a small message (bench/ws_echo.py). The same
-``write`` bounds the output of a big message and its ``send_timeout``
-applies. Close frames are flushed at once.
+of eight, most of the cost of a small message (bench/ws_echo.py). The first
+frame sent after the reader took the last queued message is its answer: it
+goes at once, with the frames held before it, so strict ping-pong costs no
+loop pass for the flush (``send``). The same ``write`` bounds the output of
+a big message and its ``send_timeout`` applies. Close frames are flushed at once.
 
 Close states, in the order they can happen:
 * ``close_sent``: our close frame is out; nothing else may be sent.
@@ -126,6 +128,9 @@ class Connection:
         # A protocol violation held back until the messages before it are read.
         self._failure: WebSocketError | None = None
         self._waiter: asyncio.Future[None] | None = None
+        # The reader took the last queued message: the next frame sent is its answer
+        # and goes out at once (see ``send``).
+        self._answering = False
         self._done_waiter: asyncio.Future[None] | None = None
         self._buffered = 0
         self._paused = False
@@ -214,6 +219,8 @@ class Connection:
             kind = msg.type
             if kind is not _TEXT and kind is not _BINARY:
                 self.consumed(msg)
+            elif not queue:
+                self._answering = True
             return msg
         if self.done:
             return CLOSED_MESSAGE
@@ -266,25 +273,34 @@ class Connection:
         """
         if self.close_sent or self.done:
             raise closed_error()
-        self.write(opcode, payload, compress)
+        # The first frame after the reader took the last queued message answers it:
+        # it goes out now, with the frames held before it. Later frames wait for the
+        # end of the turn, so answers to messages that arrived together still leave
+        # in one send (measured in HttpProtocol.write).
+        last = self._answering
+        self._answering = False
+        self.write(opcode, payload, compress, last)
         return self.http.writing_paused
 
-    def write(self, opcode: int, payload: bytes, compress: bool) -> None:
-        """Send one whole frame with the connection's ``write`` (callers check ``close_sent``)."""
+    def write(self, opcode: int, payload: bytes, compress: bool, last: bool = False) -> None:
+        """Send one whole frame with the connection's ``write`` (callers check ``close_sent``).
+
+        ``last``: send it now rather than at the end of the loop turn.
+        """
         if compress and self._deflater is not None:
             payload = self._deflater.compress(payload)
             opcode |= 0x40
         n = len(payload)
         if n < 126:
-            self.http.write(_SHORT_HEADS[opcode][n] + payload)
+            self.http.write(_SHORT_HEADS[opcode][n] + payload, last=last)
         elif n < 65536:
             # One piece, not two: copying a frame this small costs less than a second
             # write() and the join when the turn's output goes out.
-            self.http.write(HEAD_MEDIUM.pack(0x80 | opcode, 126, n) + payload)
+            self.http.write(HEAD_MEDIUM.pack(0x80 | opcode, 126, n) + payload, last=last)
         else:
             # Kept apart: write() holds a big payload by reference (bounded output).
             self.http.write(frame_head(0x80 | opcode, n))
-            self.http.write(payload)
+            self.http.write(payload, last=last)
 
     def flush(self) -> None:
         """Hand the frames written in this loop turn to the transport now."""

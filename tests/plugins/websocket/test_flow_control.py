@@ -99,6 +99,51 @@ async def test_reading_pauses_over_high_water_and_resumes_when_all_is_read() -> 
     await runner.cleanup()
 
 
+async def test_the_answer_to_the_last_queued_message_goes_out_at_once() -> None:
+    """Answers wait for the end of the loop turn, except the one to the last message read."""
+    transport = FakeTransport()
+    runner, proto = await http_connection(transport)
+    await asyncio.sleep(0)  # past anything connection_made scheduled
+    conn = Connection(proto, max_msg_size=0, deflate=None, autoping=True, autoclose=True)
+    conn.data_received(frame(0x1, b"one") + frame(0x1, b"two"))
+    first = conn.next_message()
+    assert first is not None and first.data == "one"
+    conn.send(0x1, b"ONE", False)
+    assert transport.written == []  # another message waits: the answer is held
+    second = conn.next_message()
+    assert second is not None and second.data == "two"
+    conn.send(0x1, b"TWO", False)
+    # Both answers at once, in one write, before the turn ends.
+    assert transport.written == [b"\x81\x03ONE\x81\x03TWO"]
+    conn.send(0x1, b"more", False)  # not an answer: held for the end of the turn
+    assert len(transport.written) == 1
+    await asyncio.sleep(0)
+    assert transport.written[1:] == [b"\x81\x04more"]
+    proto.connection_lost(None)
+    await runner.cleanup()
+
+
+async def test_answers_sent_at_once_and_held_ones_keep_their_order(server_for: Any) -> None:
+    """Over a real socket: the echo goes at once, the frame after it at the turn's end."""
+
+    async def echo(request: web.Request) -> WebSocketResponse:
+        ws = WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+            await ws.send_str(msg.data.upper())  # a second frame: held to the turn's end
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    server = await server_for(app)
+    async with connect(ws_url(server), compression=None) as ws:
+        for i in range(50):
+            await ws.send(f"m{i}")
+            assert await asyncio.wait_for(ws.recv(), 5) == f"m{i}"
+            assert await asyncio.wait_for(ws.recv(), 5) == f"M{i}"
+
+
 async def test_slow_handler_pauses_the_socket_and_loses_nothing(server_for: Any) -> None:
     observed: dict[str, Any] = {"paused": False, "count": 0}
     may_read = asyncio.Event()
