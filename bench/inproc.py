@@ -11,6 +11,7 @@ to compare two versions of the hot path on a noisy machine.
     .venv/bin/python bench/inproc.py --scenario hello
     .venv/bin/python bench/inproc.py --scenario json_user --instructions
     .venv/bin/python bench/inproc.py --changing-headers  # no repeated header block
+    .venv/bin/python bench/inproc.py --browser-headers  # browser-like, none repeated
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ TARGETS = {
     "routes1000": b"/target/bob",
 }
 WARMUP = 2000
-TURNS = 4096  # distinct heads of --changing-headers, cycled
+TURNS = 4096  # distinct heads of --changing-headers and --browser-headers, cycled
 
 
 class _Transport(asyncio.Transport):
@@ -92,7 +93,7 @@ def _serve(protocol: Any, requests: list[bytes], count: int, repeat: int) -> flo
     return best
 
 
-async def _measure(scenario: str, count: int, repeat: int, changing: bool) -> float:
+async def _measure(scenario: str, count: int, repeat: int, heads: str) -> float:
     if scenario.startswith("routes"):
         app = build_app(web, "routes", int(scenario[len("routes") :]), "asyncio")
     else:
@@ -106,13 +107,7 @@ async def _measure(scenario: str, count: int, repeat: int, changing: bool) -> fl
     transport = _Transport()
     protocol.connection_made(transport)
     await asyncio.sleep(0)  # let the connection's task park
-    line = b"GET " + TARGETS[scenario] + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-    # changing: an X-Turn line counting up, as bench/changing_headers.lua
-    # sends it, so no head repeats any of the TURNS before it (two heads in
-    # turn would flatter any cache keyed on lines or sections). TURNS does not
-    # depend on count, so building them cancels out of --instructions.
-    turns = [b"X-Turn: %d\r\n" % n for n in range(1, TURNS + 1)] if changing else [b""]
-    requests = [line + turn + b"\r\n" for turn in turns]
+    requests = _requests(TARGETS[scenario], heads)
     loop = asyncio.get_running_loop()
     done: asyncio.Future[float] = loop.create_future()
 
@@ -130,11 +125,39 @@ async def _measure(scenario: str, count: int, repeat: int, changing: bool) -> fl
     return best
 
 
-def _instructions(scenario: str, changing: bool) -> int:
+def _requests(target: bytes, heads: str) -> list[bytes]:
+    """The requests to cycle through: one fixed head, or TURNS that all differ.
+
+    changing: an X-Turn line counting up, as bench/changing_headers.lua sends
+    it, so no head repeats any of the TURNS before it (two heads in turn would
+    flatter any cache keyed on lines or sections). browser: the field section
+    a browser sends, its cookie and request id counting up. TURNS does not
+    depend on --count, so building them cancels out of --instructions.
+    """
+    line = b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+    if heads == "changing":
+        return [line + b"X-Turn: %d\r\n\r\n" % n for n in range(1, TURNS + 1)]
+    if heads == "browser":
+        return [
+            line + b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101"
+            b" Firefox/133.0\r\n"
+            b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+            b"Accept-Language: en-GB,en;q=0.5\r\n"
+            b"Accept-Encoding: gzip, deflate, br, zstd\r\n"
+            b"Referer: http://127.0.0.1:8080/articles\r\n"
+            b"Cookie: session=%032x; theme=dark\r\n"
+            b"X-Request-Id: %08x\r\n"
+            b"Connection: keep-alive\r\n\r\n" % (n * 7919, n * 104729)
+            for n in range(1, TURNS + 1)
+        ]
+    return [line + b"\r\n"]
+
+
+def _instructions(scenario: str, heads: str) -> int:
     """Instructions per request: two callgrind runs, 500 and 2500 requests."""
     me = [sys.executable, __file__, "--scenario", scenario, "--repeat", "1"]
-    if changing:
-        me.append("--changing-headers")
+    if heads != "fixed":
+        me.append(f"--{heads}-headers")
     subprocess.run([*me, "--count", "10"], check=True, capture_output=True)  # fresh .pyc
     totals = []
     for count in (500, 2500):
@@ -171,13 +194,19 @@ def main() -> None:
         action="store_true",
         help="no head repeats the previous one's header fields",
     )
+    parser.add_argument(
+        "--browser-headers",
+        action="store_true",
+        help="browser-like heads whose cookie and request id change on every request",
+    )
     args = parser.parse_args()
-    name = args.scenario + (" (changing headers)" if args.changing_headers else "")
+    heads = "browser" if args.browser_headers else "changing" if args.changing_headers else "fixed"
+    name = args.scenario + ("" if heads == "fixed" else f" ({heads} headers)")
     if args.instructions:
-        count = _instructions(args.scenario, args.changing_headers)
+        count = _instructions(args.scenario, heads)
         print(f"{name}: {count:,} instructions/request")
         return
-    best = asyncio.run(_measure(args.scenario, args.count, args.repeat, args.changing_headers))
+    best = asyncio.run(_measure(args.scenario, args.count, args.repeat, heads))
     print(f"{name}: {best * 1e6:.2f} us/request in process")
 
 
