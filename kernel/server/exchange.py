@@ -86,7 +86,9 @@ async def exchange(conn: HttpProtocol, head: RequestHead, body: BodyStream) -> b
                     # no on_response_prepare receiver, nothing here can suspend,
                     # and the two methods do exactly their sync cores; calling
                     # these skips two coroutines: GET / 91.0k -> 89.0k instructions
-                    # pure (bench/inproc.py --instructions, issue 17).
+                    # pure; compiled, with Application._handle's work compiled too
+                    # (app/_dispatch.py), 65.9k -> 64.5k (bench/inproc.py
+                    # --instructions, issue 17).
                     if response._prepared_on is None:  # else the handler prepared it
                         response._start(request)
                     response._end(b"")

@@ -8,8 +8,7 @@ build compiles this module (``jackfield/_extensions.py``), so these cases run
 as native code next to the ``Index`` they read; ``UrlDispatcher`` stays a
 plain class.
 
-Measured (bench/inproc.py, compiled build, issue 17): see
-``UrlDispatcher.resolve``.
+Measured (bench/inproc.py, issue 17): see ``UrlDispatcher.resolve``.
 """
 
 from __future__ import annotations
