@@ -11,14 +11,14 @@ lookup and the middlewares' own calls.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .abc import no_expectation
 
 if TYPE_CHECKING:
     from ..requests.request import Request
     from ..responses.response import StreamResponse
-    from .abc import AbstractMatchInfo
+    from .abc import ExpectHandler
     from .app import Application, Handler
 
 __all__ = ["dispatch"]
@@ -29,11 +29,14 @@ async def dispatch(app: Application, request: Request) -> StreamResponse:
     router = app._router
     if router is None:
         router = app.router  # raises, naming the plugin to enable
-    match_info: AbstractMatchInfo = await router.resolve(request)
+    # Any, not AbstractMatchInfo (a dict): compiled, that annotation would be
+    # checked to be a dict, and a custom router's match info need only have
+    # AbstractMatchInfo's attributes (tests/kernel/testing/test_testing_plugin.py).
+    match_info: Any = await router.resolve(request)
     match_info.freeze()
     request._match_info = match_info
     if request._head.expect is not None:
-        expect_handler = match_info.expect_handler
+        expect_handler: ExpectHandler = match_info.expect_handler
         if expect_handler is no_expectation:
             expect_handler = match_info.current_app._default_expect
         early = await expect_handler(request)
