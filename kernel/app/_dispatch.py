@@ -29,12 +29,12 @@ async def dispatch(app: Application, request: Request) -> StreamResponse:
     router = app._router
     if router is None:
         router = app.router  # raises, naming the plugin to enable
-    # Any, not AbstractMatchInfo (a dict): compiled, that annotation would be
-    # checked to be a dict, and a custom router's match info need only have
+    # Any, and setattr below, not AbstractMatchInfo: compiled, that type (a dict)
+    # is checked at run time, and a custom router's match info need only have
     # AbstractMatchInfo's attributes (tests/kernel/testing/test_testing_plugin.py).
     match_info: Any = await router.resolve(request)
     match_info.freeze()
-    request._match_info = match_info
+    setattr(request, "_match_info", match_info)  # noqa: B010 (see above)
     if request._head.expect is not None:
         expect_handler: ExpectHandler = match_info.expect_handler
         if expect_handler is no_expectation:
