@@ -26,12 +26,13 @@ __all__ = ["dispatch"]
 
 async def dispatch(app: Application, request: Request) -> StreamResponse:
     """Route ``request`` and run it through its middleware chain; return the response."""
-    router = app._router
+    # Any for the router, its match info, and setattr below: compiled, the
+    # declared AbstractMatchInfo (a dict) is checked at run time, and a custom
+    # router's match info need only have its attributes
+    # (tests/kernel/testing/test_testing_plugin.py).
+    router: Any = app._router
     if router is None:
         router = app.router  # raises, naming the plugin to enable
-    # Any, and setattr below, not AbstractMatchInfo: compiled, that type (a dict)
-    # is checked at run time, and a custom router's match info need only have
-    # AbstractMatchInfo's attributes (tests/kernel/testing/test_testing_plugin.py).
     match_info: Any = await router.resolve(request)
     match_info.freeze()
     setattr(request, "_match_info", match_info)  # noqa: B010 (see above)
