@@ -4,8 +4,9 @@ An ``Application`` is composed from plugins when it is created (the plugin host
 enables them and asks for a router), configured by the user, then frozen when
 the runner starts it. Freezing turns every list into an immutable one and
 precomputes what the per-request path needs, so a request never touches the
-plugin host: ``_handle`` resolves the route, looks up the middleware chain that
-was built for that handler and app chain, and awaits it.
+plugin host: ``_handle`` (its work is ``_dispatch.dispatch``) resolves the
+route, looks up the middleware chain that was built for that handler and app
+chain, and awaits it.
 
 Middlewares come in the two styles the spec shows: new style, marked with
 ``@middleware`` (``async def mw(request, handler)``), and old style factories
@@ -22,6 +23,7 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Coroutine,
     Iterable,
     Iterator,
     MutableMapping,
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, overload
 from ..bodies.appkey import AppKey
 from ..host.host import PluginHost
 from ..server.server import make_server
+from ._dispatch import dispatch
 from .abc import no_expectation
 from .signals import Signal
 
@@ -450,36 +453,14 @@ class Application(MutableMapping[Any, Any]):
         await self._on_cleanup.send(self)
 
     # -- per request
-    async def _handle(self, request: Request) -> StreamResponse:
+    def _handle(self, request: Request) -> Coroutine[Any, Any, StreamResponse]:
         """Route ``request`` and run it through its middleware chain (the app's part of a request).
 
-        The chain for a (handler, apps) pair is built once and cached, so a
-        request costs the router's lookup and the middlewares' own calls.
+        The work is ``dispatch`` (``_dispatch.py``), which a compiled build
+        compiles; a plain method returning its coroutine, not an ``async def``
+        awaiting it: one coroutine per request, not two.
         """
-        router = self._router
-        if router is None:
-            router = self.router  # raises, naming the plugin to enable
-        match_info: AbstractMatchInfo = await router.resolve(request)
-        match_info.freeze()
-        request._match_info = match_info
-        if request._head.expect is not None:
-            expect_handler = match_info.expect_handler
-            if expect_handler is no_expectation:
-                expect_handler = match_info.current_app._default_expect
-            early = await expect_handler(request)
-            if early is not None:
-                return early
-        key = (match_info.handler, match_info.apps)
-        chain: Handler | None
-        try:
-            chain = self._chain_cache[key]
-        except KeyError:
-            chain = self._build_chain(match_info, key)
-        except TypeError:  # an unhashable handler object: build each time
-            chain = self._build_chain(match_info, None)
-        if chain is not None:
-            return await chain(request)
-        return await self._old_style_chain(match_info, request)
+        return dispatch(self, request)
 
     def _build_chain(self, match_info: AbstractMatchInfo, key: Any) -> Handler | None:
         apps = match_info.apps

@@ -447,6 +447,43 @@ async def test_a_response_subclass_overriding_prepare_is_prepared(
     assert (b"X-Signal: yes" in head) is receivers
 
 
+async def test_a_response_subclass_overriding_only_write_eof_is_ended_by_it(
+    serve: Any, tiny_app: Application
+) -> None:
+    # The exchange calls the sync cores only when neither method is overridden.
+    ended: list[int] = []
+
+    class Counted(Response):
+        async def write_eof(self, data: bytes = b"") -> None:
+            ended.append(self.status)
+            await super().write_eof(data)
+
+    async def handler(request: Request) -> Response:
+        return Counted(text="hi", status=201)
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/", "Connection: close\r\n"))
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 201 ") and body == b"hi"
+    assert ended == [201]
+
+
+async def test_a_response_the_handler_prepared_is_ended_once(
+    serve: Any, tiny_app: Application
+) -> None:
+    async def handler(request: Request) -> Response:
+        resp = Response(text="whole")
+        await resp.prepare(request)  # the server must not send a second head
+        return resp
+
+    tiny_app.router.add("GET", "/", handler)
+    port = await serve(tiny_app)
+    raw = await exchange(port, get("/") + get("/", "Connection: close\r\n"))
+    assert raw.count(b"HTTP/1.1 200 ") == 2
+    assert raw.count(b"whole") == 2 and raw.endswith(b"whole")
+
+
 async def test_writes_wait_for_a_slow_reader(serve: Any, tiny_app: Application) -> None:
     written = 0
     seen: list[Request] = []
