@@ -3,8 +3,7 @@
 ``Application._handle`` calls ``dispatch`` and returns its coroutine; the
 method stays on the class users subclass, this function holds the work, so a
 compiled build compiles it (``kernel/_extensions.py``) while ``Application``
-stays a plain class (measured with the exchange's sync send: see
-``server/exchange.py``). The chain for a (handler, apps) pair is built once by
+stays a plain class. The chain for a (handler, apps) pair is built once by
 ``Application._build_chain`` and cached, so a request costs the router's
 lookup and the middlewares' own calls.
 """

@@ -4,9 +4,7 @@ A response is inert until ``prepare(request)``: that sends ``on_response_prepare
 to every application in the route's chain, fixes the framing (Content-Length,
 chunked, or close-delimited for HTTP/1.0), and sends the head through the
 ``Connection`` it was prepared on. The server sends every response the same way,
-``prepare()`` then ``write_eof()`` (or, when a class overrides neither and no
-``on_response_prepare`` receiver is connected, their sync cores ``_start`` and
-``_end``: ``server/exchange.py``); the connection holds what is written until the
+``prepare()`` then ``write_eof()``; the connection holds what is written until the
 end of the loop turn, so a whole ``Response`` leaves in one write.
 
 Framing rules (RFC 9112 §6): HEAD, 1xx, 204 and 304 never carry a body; a

@@ -2,8 +2,7 @@
 
 ``exchange(connection, head, body)`` builds the ``Request``, runs the
 application, maps what it raised to a response, sends the response through
-``prepare()`` and ``write_eof()`` (their sync cores when nothing can
-suspend), logs the access line, drops an unread body
+``prepare()`` and ``write_eof()``, logs the access line, drops an unread body
 and says whether the connection may carry another request. Every request goes
 this way, whichever of the connection's two drivers runs the coroutine: its
 task (``HttpProtocol._run``), or, for a request that arrived while the
@@ -27,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from ..bodies.streams import EMPTY_STREAM, BodyStream
 from ..http import RequestHead
@@ -41,10 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["answer_for", "exchange"]
 
 log = logging.getLogger("jackfield.server")
-
-# What the server sends a response with, unless a subclass overrides them.
-_PREPARE: Final = StreamResponse.prepare
-_WRITE_EOF: Final = StreamResponse.write_eof
 
 
 async def exchange(conn: HttpProtocol, head: RequestHead, body: BodyStream) -> bool:
@@ -76,25 +71,8 @@ async def exchange(conn: HttpProtocol, head: RequestHead, body: BodyStream) -> b
                     and not _may_drop(conn, head, body)
                 ):
                     response.force_close()  # say so: the unread body ends the connection
-                cls = response.__class__
-                if (
-                    cls.prepare is _PREPARE
-                    and cls.write_eof is _WRITE_EOF
-                    and not conn.app._has_prepare_receivers
-                ):
-                    # Special case, measured: with neither method overridden and
-                    # no on_response_prepare receiver, nothing here can suspend,
-                    # and the two methods do exactly their sync cores; calling
-                    # these skips two coroutines: GET / 91.0k -> 89.0k instructions
-                    # pure; compiled, with Application._handle's work compiled too
-                    # (app/_dispatch.py), 65.9k -> 64.5k (bench/inproc.py
-                    # --instructions, issue 17).
-                    if response._prepared_on is None:  # else the handler prepared it
-                        response._start(request)
-                    response._end(b"")
-                else:
-                    await response.prepare(request)  # returns at once if the handler did it
-                    await response.write_eof()
+                await response.prepare(request)  # returns at once if the handler did it
+                await response.write_eof()
             except (ConnectionError, asyncio.CancelledError):
                 raise
             except Exception:

@@ -450,7 +450,7 @@ async def test_a_response_subclass_overriding_prepare_is_prepared(
 async def test_a_response_subclass_overriding_only_write_eof_is_ended_by_it(
     serve: Any, tiny_app: Application
 ) -> None:
-    # The exchange calls the sync cores only when neither method is overridden.
+    # The server sends every response with its own write_eof().
     ended: list[int] = []
 
     class Counted(Response):
