@@ -79,9 +79,10 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         one per request. Special case, measured: ``answer_at_once`` (compiled
         in a compiled build) answers a fixed path's table and the common
         variable case without the general walk's coroutine: compiled build,
-        GET / 64.5k -> 62.8k and JSON /users/{name} 90.8k -> 88.0k instructions
-        per request; the pure build the same within 0.1k (bench/inproc.py
-        --instructions, issue 17).
+        1.7k fewer instructions per GET / and 2.8k per JSON /users/{name}
+        (64.5k -> 62.8k and 90.8k -> 88.0k, measured next to an exchange step
+        since removed); pure, about 0.2k more (bench/inproc.py --instructions,
+        issue 17).
         """
         path = routable_path(request.raw_path)
         if isinstance(path, int):
