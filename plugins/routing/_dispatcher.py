@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, cast
 from jackfield.app import AbstractMatchInfo, AbstractRouter
 from jackfield.responses import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
 
-from ._index import DelegateStep, FixedStep, Index, Node, OpaqueStep, TableStep
-from ._lookup import ready, table_answer, variable_answer
+from ._index import DelegateStep, Index, Node, OpaqueStep, TableStep
+from ._lookup import answer_at_once, ready
 from ._matchinfo import MatchInfoError, matched
 from ._requestpath import BAD_REQUEST, routable_path
 from ._resources import (
@@ -76,44 +76,32 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         """Return the match info for ``request``; 404/405/400 come as ``MatchInfoError``.
 
         Awaited like any ``async def resolve``: it hands back a coroutine,
-        one per request.
+        one per request. Special case, measured: ``answer_at_once`` (compiled
+        in a compiled build) answers a fixed path's table and the common
+        variable case without the general walk's coroutine: compiled build,
+        1.7k fewer instructions per GET / and 2.8k per JSON /users/{name}
+        (64.5k -> 62.8k and 90.8k -> 88.0k, measured next to an exchange step
+        since removed); pure, about 0.2k more (bench/inproc.py --instructions,
+        issue 17).
         """
         path = routable_path(request.raw_path)
         if isinstance(path, int):
             exc = HTTPBadRequest() if path == BAD_REQUEST else HTTPNotFound()
             return ready(self._error(exc))
-        return self._resolve_normalized(request, request.method, path)
-
-    def _resolve_normalized(
-        self, request: Request, method: str, path: str
-    ) -> Coroutine[Any, Any, AbstractMatchInfo]:
-        """The walk for a normalized path: every case, in registration order.
-
-        Sub-routers are called here too. Special case, measured:
-        ``table_answer`` and ``variable_answer`` (compiled in a compiled
-        build) answer a fixed path's table and the common variable case
-        without the general walk's coroutine: compiled build, 1.7k fewer
-        instructions per GET / and 2.8k per JSON /users/{name} (64.5k -> 62.8k
-        and 90.8k -> 88.0k, measured next to an exchange step since removed);
-        pure, about 0.2k more (bench/inproc.py --instructions, issue 17).
-        """
-        index = self._index or self._compile()
-        steps = index.fixed.get(path)
-        if steps is not None:
-            found = table_answer(steps, self._apps, method)
-            if found is not None:
-                return ready(found)
-            return self._resolve_fixed(steps, request, method, path)
-        nodes = index.nodes(path)
-        found = variable_answer(nodes, self._apps, method, path)
+        method = request.method
+        found = answer_at_once(self._index or self._compile(), self._apps, method, path)
         if found is not None:
             return ready(found)
-        return self._resolve_variable(index, nodes, request, method, path)
+        return self._resolve_normalized(request, method, path)
 
-    async def _resolve_fixed(
-        self, steps: tuple[FixedStep, ...], request: Request, method: str, path: str
+    async def _resolve_normalized(
+        self, request: Request, method: str, path: str
     ) -> AbstractMatchInfo:
-        """The general walk of a fixed path's steps, in registration order."""
+        """The general walk: every case, in registration order (sub-routers call it too)."""
+        index = self._index or self._compile()
+        steps = index.fixed.get(path)
+        if steps is None:
+            return await self._resolve_variable(index, index.nodes(path), request, method, path)
         allowed: frozenset[str] | set[str] = _EMPTY
         for step in steps:
             # Exact class tests: cheaper than isinstance on the per-request path.

@@ -1,55 +1,50 @@
-"""The lookups most requests end with, which never await: ``table_answer``, ``variable_answer``.
+"""The lookups most requests end with, which never await: ``answer_at_once``.
 
-``UrlDispatcher._resolve_normalized`` finds a path's fixed steps or trie
-nodes once, asks these first, and hands what it found to the general walk
-(``_resolve_fixed``/``_resolve_variable``) only when they have no answer;
-for the paths they answer, the walk would give the same answer, so they only
-skip its coroutine. A compiled build compiles this module
-(``jackfield/_extensions.py``), so these cases run as native code next to the
-``Index`` they read; ``UrlDispatcher`` stays a plain class.
+``UrlDispatcher.resolve`` asks ``answer_at_once`` first; when it has no
+answer, the dispatcher's general walk (``_resolve_normalized``) decides,
+from the start, whatever the case: it gives the same answer for the paths
+``answer_at_once`` answers, which only skips the walk's coroutine. A compiled
+build compiles this module (``jackfield/_extensions.py``), so these cases run
+as native code next to the ``Index`` they read; ``UrlDispatcher`` stays a
+plain class.
 
-Measured (bench/inproc.py, issue 17): see ``UrlDispatcher._resolve_normalized``.
+Measured (bench/inproc.py, issue 17): see ``UrlDispatcher.resolve``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._index import FixedStep, Node, RunStep, TableStep
+from ._index import Index, RunStep, TableStep
 from ._matchinfo import UrlMappingMatchInfo, matched
 from ._resources import DynamicResource
 
 if TYPE_CHECKING:
     from jackfield.app import AbstractMatchInfo, Application
 
-__all__ = ["ready", "table_answer", "variable_answer"]
+__all__ = ["answer_at_once", "ready"]
 
 
-def table_answer(
-    steps: tuple[FixedStep, ...], apps: tuple[Application, ...], method: str
+def answer_at_once(
+    index: Index, apps: tuple[Application, ...], method: str, path: str
 ) -> UrlMappingMatchInfo | None:
-    """A fixed path's match info when its first step is a table with a route for ``method``.
+    """The match info when ``index`` answers ``method path`` without awaiting; else ``None``.
 
-    A ``'*'`` route counts. Anything else (another step first, no route for
-    the method) is ``None``: the general walk answers it.
+    Two cases: a fixed path whose first step is a table with a route for the
+    method (or a ``'*'`` route), and a path whose trie walk finds one node
+    with one run, whose first matching resource is a ``DynamicResource``
+    with a route for the method. Anything else (another step first, a miss,
+    a 404/405) is ``None``: the general walk answers it.
     """
-    step = steps[0]
-    if isinstance(step, TableStep):
-        hit = step.by_method.get(method) or step.default
-        if hit is not None:
-            return matched(hit[1], hit[0], apps, False)
-    return None
-
-
-def variable_answer(
-    nodes: list[Node], apps: tuple[Application, ...], method: str, path: str
-) -> UrlMappingMatchInfo | None:
-    """The match info when the trie found one node with one run whose first match takes ``method``.
-
-    That first match must be a plain ``DynamicResource`` (a subclass may match
-    otherwise). Anything else (a miss, a 404/405, a sub-application) is
-    ``None``: the general walk answers it.
-    """
+    steps = index.fixed.get(path)
+    if steps is not None:
+        step = steps[0]
+        if isinstance(step, TableStep):
+            hit = step.by_method.get(method) or step.default
+            if hit is not None:
+                return matched(hit[1], hit[0], apps, False)
+        return None
+    nodes = index.nodes(path)
     if len(nodes) != 1 or len(nodes[0].steps) != 1:
         return None
     run = nodes[0].steps[0]

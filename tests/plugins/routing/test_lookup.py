@@ -1,16 +1,12 @@
-"""The no-await lookups (table_answer, variable_answer) give exactly the general walk's answer."""
+"""answer_at_once: the router's no-await cases give exactly the general walk's answer."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from jackfield import web
 from jackfield.plugins.routing import UrlDispatcher
-from jackfield.plugins.routing._index import Index
-from jackfield.plugins.routing._lookup import table_answer, variable_answer
-from jackfield.plugins.routing._matchinfo import UrlMappingMatchInfo
+from jackfield.plugins.routing._lookup import answer_at_once
 from jackfield.testing.testing import make_mocked_request
 
 from .conftest import ok
@@ -42,24 +38,6 @@ def app() -> web.Application:
     return app
 
 
-def answer_at_once(
-    index: Index, apps: tuple[web.Application, ...], method: str, path: str
-) -> UrlMappingMatchInfo | None:
-    """What the router answers without its general walk, as _resolve_normalized asks it."""
-    steps = index.fixed.get(path)
-    if steps is not None:
-        return table_answer(steps, apps, method)
-    return variable_answer(index.nodes(path), apps, method, path)
-
-
-async def general_walk(router: UrlDispatcher, request: web.Request, method: str, path: str) -> Any:
-    index = router._compile()
-    steps = index.fixed.get(path)
-    if steps is not None:
-        return await router._resolve_fixed(steps, request, method, path)
-    return await router._resolve_variable(index, index.nodes(path), request, method, path)
-
-
 @pytest.mark.parametrize(("method", "path"), CASES)
 async def test_an_answer_at_once_is_the_general_walks_answer(
     app: web.Application, method: str, path: str
@@ -67,7 +45,7 @@ async def test_an_answer_at_once_is_the_general_walks_answer(
     router = app.router
     assert isinstance(router, UrlDispatcher)
     request = make_mocked_request(method, path, app=app)
-    walked = await general_walk(router, request, method, path)
+    walked = await router._resolve_normalized(request, method, path)
     resolved = await router.resolve(request)
     assert type(resolved) is type(walked)
     assert dict(resolved) == dict(walked)
