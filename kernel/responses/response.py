@@ -79,29 +79,27 @@ def _accepted_codings(header: str) -> set[str]:
 class StreamResponse(MutableMapping[str, Any]):
     """A response whose body is written piece by piece after ``prepare()``."""
 
-    # Defaults live on the class: a response only stores what differs, which
-    # saves a dozen attribute writes per request (bench/, issue 2).
-    _cookies: SimpleCookie | None = None
-    _chunked = False
-    _compression: str | None = None
-    _compression_applied = False
-    _compressor: Any = None
-    _keep_alive: bool | None = None
-    _prepared_on: Connection | None = None  # set when the head is sent
-    _send_body = True
-    _eof_sent = False
-    _body_length = 0
-    _remaining: int | None = None
+    _cookies: SimpleCookie | None
+    _chunked: bool
+    _compression: str | None
+    _compression_applied: bool
+    _compressor: Any
+    _keep_alive: bool | None
+    _prepared_on: Connection | None  # set when the head is sent
+    _send_body: bool
+    _eof_sent: bool
+    _body_length: int
+    _remaining: int | None
     # A body known whole before the head goes (a Response's, compressed if it
     # is to be): the head declares its length and write_eof() sends it first.
-    _owed: bytes | None = None
-    _state: dict[str, Any] | None = None
-    # A Response made without headers= has no header dict until someone asks
+    _owed: bytes | None
+    _state: dict[str, Any] | None
+    # A response made without headers= has no header dict until someone asks
     # for ``headers``: only ``_ctype``, its Content-Type (bench/, issue 2).
-    _headers: CIMultiDict[str] | None = None
-    _ctype: str | None = None
-    _status = 200
-    _reason = "OK"
+    _headers: CIMultiDict[str] | None
+    _ctype: str | None
+    _status: int
+    _reason: str
 
     def __init__(
         self,
@@ -110,7 +108,32 @@ class StreamResponse(MutableMapping[str, Any]):
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._headers = CIMultiDict(headers) if headers is not None else CIMultiDict()
+        self._init(status, reason, headers)
+
+    def _init(self, status: int, reason: str | None, headers: Mapping[str, str] | None) -> None:
+        """Set every attribute of a new response (its ``__init__``, and ``Response``'s)."""
+        # Every attribute the sending path reads is set here, on the instance,
+        # not left as a class-level default: on Python 3.11 reading an
+        # attribute found only on the class misses the interpreter's attribute
+        # cache every time. Measured on GET / (bench/inproc.py --instructions,
+        # issue 17): pure 92.3k -> 90.0k, compiled 65.5k -> 63.2k.
+        self._status = 200
+        self._reason = "OK"
+        self._headers = CIMultiDict(headers) if headers is not None else None
+        self._ctype = None
+        self._cookies = None
+        self._chunked = False
+        self._compression = None
+        self._compression_applied = False
+        self._compressor = None
+        self._keep_alive = None
+        self._prepared_on = None
+        self._send_body = True
+        self._eof_sent = False
+        self._body_length = 0
+        self._remaining = None
+        self._owed = None
+        self._state = None
         if status != 200 or reason is not None:
             self.set_status(status, reason)
 
@@ -549,7 +572,7 @@ class Response(StreamResponse):
     head and body leave in one write.
     """
 
-    _body: bytes | None = None
+    _body: bytes | None
 
     def __init__(
         self,
@@ -562,12 +585,14 @@ class Response(StreamResponse):
         content_type: str | None = None,
         charset: str | None = None,
     ) -> None:
-        if status != 200 or reason is not None:
-            self.set_status(status, reason)
-        if headers is not None:
-            self._headers = CIMultiDict(headers)
-            if _CONTENT_TYPE in self._headers and (content_type or charset):
-                raise ValueError("pass Content-Type in headers or with content_type=, not both")
+        self._init(status, reason, headers)
+        self._body = None
+        if (
+            (content_type or charset)
+            and self._headers is not None
+            and _CONTENT_TYPE in self._headers
+        ):
+            raise ValueError("pass Content-Type in headers or with content_type=, not both")
         if text is not None:
             if body is not None:
                 raise ValueError("pass body= or text=, not both")
