@@ -43,6 +43,7 @@ class Scenario:
     raw_args: tuple[str, ...] | None  # None: no raw ceiling (it cannot route)
     check: Callable[[bytes], bool]
     script: Path | None = None  # a wrk Lua script shaping each request
+    floor: bool = False  # the floor server (bench/apps/floor.py) answers it too
 
 
 def _is_user_json(body: bytes) -> bool:
@@ -53,7 +54,9 @@ def _is_user_json(body: bytes) -> bool:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "hello": Scenario("hello", "/", ("--scenario", "hello"), (), lambda b: b == b"Hello, world"),
+    "hello": Scenario(
+        "hello", "/", ("--scenario", "hello"), (), lambda b: b == b"Hello, world", floor=True
+    ),
     # GET / again, but no head repeats the previous one's header fields.
     "hello_changing": Scenario(
         "hello_changing",
@@ -62,6 +65,7 @@ SCENARIOS: dict[str, Scenario] = {
         (),
         lambda b: b == b"Hello, world",
         Path(__file__).resolve().parent / "changing_headers.lua",
+        floor=True,
     ),
     "json_user": Scenario(
         "json_user", "/users/alice", ("--scenario", "json_user"), ("--json",), _is_user_json
@@ -85,12 +89,16 @@ SCENARIO_GROUPS = {
 # jackfield-pure: the same install with JACKFIELD_NO_EXTENSIONS=1, so a compiled
 # install's two builds are measured in one run (the same as jackfield when the
 # install is pure: the conditions line says which it is).
-CONTENDERS = ("jackfield", "jackfield-pure", "aiohttp", "raw")
+# floor: the least a pure-Python framework must do per request (bench/apps/floor.py),
+# a reference for what Python can reach, measured where it can answer (GET /).
+CONTENDERS = ("jackfield", "jackfield-pure", "aiohttp", "floor", "raw")
 OURS = ("jackfield", "jackfield-pure")
+RATIOED = (*OURS, "floor")  # the rows that show their ratios to aiohttp and raw
 SCRIPTS = {
     "jackfield": APPS / "jackfield_app.py",
     "jackfield-pure": APPS / "jackfield_app.py",
     "aiohttp": APPS / "aiohttp_app.py",
+    "floor": APPS / "floor.py",
     "raw": APPS / "raw_ceiling.py",
 }
 
@@ -273,7 +281,13 @@ def run_wrk(settings: Settings, url: str, duration: int, script: Path | None = N
 def measure(settings: Settings, scenario: Scenario, contender: str, loop: str) -> Result:
     """Start one contender, check it, warm it up, measure it, stop it."""
     port = free_port()
-    args = scenario.raw_args if contender == "raw" else scenario.app_args
+    args = (
+        scenario.raw_args
+        if contender == "raw"
+        else ()
+        if contender == "floor"
+        else scenario.app_args
+    )
     argv = [
         *settings.server_pin,
         sys.executable,
@@ -377,7 +391,7 @@ def render(results: Sequence[Result], loops: Sequence[str], markdown: bool) -> s
                 if r is None:
                     continue
                 x_aio = x_raw = ""
-                if contender in OURS:
+                if contender in RATIOED:
                     for_aio = ratio(r, found.get((scenario, "aiohttp", loop)))
                     for_raw = ratio(r, found.get((scenario, "raw", loop)))
                     x_aio, x_raw = two_places(for_aio), two_places(for_raw)
@@ -390,7 +404,7 @@ def render(results: Sequence[Result], loops: Sequence[str], markdown: bool) -> s
                 note = (r.error or r.note).replace("|", "/")
                 rows.append([scenario, contender, loop, *figures, x_aio, x_raw, note[:200]])
     headers = ["scenario", "contender", "loop", "req/s", "avg ms", "p99 ms", "cpu us/req", "busy"]
-    out = [table([*headers, "jf/aiohttp", "jf/raw", "note"], rows, markdown)]
+    out = [table([*headers, "x aiohttp", "x raw", "note"], rows, markdown)]
 
     route_rows: list[list[str]] = []
     route_ratio: dict[tuple[str, str], tuple[float | None, float | None]] = {}
@@ -499,7 +513,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for scenario in scenarios
         for loop in loops
         for contender in CONTENDERS
-        if contender in wanted and (contender != "raw" or scenario.raw_args is not None)
+        if contender in wanted
+        and (contender != "raw" or scenario.raw_args is not None)
+        and (contender != "floor" or scenario.floor)
     ]
     seconds = len(plan) * args.repeat * (args.duration + args.warmup + 1)
     print(

@@ -9,12 +9,16 @@ pages, so it is a floor to measure against, never something to serve with.
 It answers ``GET /`` only (the ``hello`` scenario).
 
     .venv/bin/python bench/apps/floor.py --port 8080
+
+``bench/run.py`` measures it next to the contenders in the ``hello`` scenarios,
+as a reference: what a framework written in Python can hope for at best.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import cast
@@ -114,12 +118,19 @@ async def serve(host: str, port: int) -> None:
 
 
 def main() -> None:
-    """Parse the command line and serve until SIGTERM."""
+    """Parse the command line, pick the loop and serve until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(description="pure-Python floor server")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port))
+    if args.loop == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    # SIGTERM's default action ends the process at once, which is all a floor needs.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port))
 
 
 if __name__ == "__main__":
