@@ -555,6 +555,55 @@ def test_a_repeated_field_section_reads_as_on_a_fresh_parser(warm_up: bytes, dat
     assert fresh, "every case gives a head or an error"
 
 
+_GET_LINE = b"GET /a?b=c HTTP/1.1"
+
+
+@pytest.mark.parametrize(
+    ("warm_up", "data"),
+    [
+        (_GET_LINE + _SAME_FIELDS, _GET_LINE + b"\r\nHost: y\r\n\r\n"),
+        (_GET_LINE + _SAME_FIELDS, _GET_LINE + b"\r\nHost: x\r\nContent-Length: 1\r\n\r\nz"),
+        (_GET_LINE + _SAME_FIELDS, _GET_LINE + b"\r\nHost: x\r\nBad Name: 1\r\n\r\n"),
+        (_GET_LINE + _SAME_FIELDS, _GET_LINE + b"\r\nHost: x\r\nX: " + b"v" * 200 + b"\r\n\r\n"),
+        (_GET_LINE + _SAME_FIELDS, b"GET /a?b=c HTTP/1.0" + _SAME_FIELDS),
+        (_GET_LINE + _SAME_FIELDS, b"GET /a?b=d HTTP/1.1" + _SAME_FIELDS),
+        (_GET_LINE + _SAME_FIELDS, b"HEAD /a?b=c HTTP/1.1" + _SAME_FIELDS),
+        (_GET_LINE + _SAME_FIELDS, b"GET /a?b=c HTTP/1.10" + _SAME_FIELDS),
+        (_GET_LINE + _SAME_FIELDS, b"GET /a?b=c  HTTP/1.1" + _SAME_FIELDS),
+        (_GET_LINE + _SAME_FIELDS, b"GET /a?b=c HTTP/1.1\r\n\r\n"),
+        (b"GET /a?b=c HTTP/1.0" + _SAME_FIELDS, _GET_LINE + b"\r\n\r\n"),
+        (b"OPTIONS * HTTP/1.1" + _SAME_FIELDS, b"OPTIONS * HTTP/1.1" + _SAME_FIELDS),
+        (b"\r\n" + _GET_LINE + _SAME_FIELDS, b"\r\n" + _GET_LINE + _SAME_FIELDS),
+    ],
+    ids=[
+        "other-host",
+        "now-a-body",
+        "now-a-bad-field",
+        "now-too-large",
+        "to-1.0",
+        "other-query",
+        "other-method",
+        "bad-version",
+        "two-spaces",
+        "no-fields",
+        "from-1.0-without-host",
+        "asterisk-form",
+        "empty-line-first",
+    ],
+)
+def test_a_repeated_request_line_reads_as_on_a_fresh_parser(warm_up: bytes, data: bytes) -> None:
+    # HeadReader.request_line reuses its last reading when the next line has the
+    # same bytes: what follows the line, or a line one byte off, must read as new.
+    limits = Limits(max_headers_size=160)
+    fresh, _ = run([data], limits)
+    warm_events, _ = run([warm_up], limits)
+    warmed, _ = run([warm_up, data], limits)
+    assert warm_events[-1] is END_OF_MESSAGE, "the warm-up must be accepted whole"
+    assert warmed[: len(warm_events)] == warm_events
+    assert warmed[len(warm_events) :] == fresh
+    assert fresh, "every case gives a head or an error"
+
+
 def _head_of(parser: RequestParser, data: bytes) -> RequestHead:
     """Feed one bodyless request; return its head, the parser ready for the next."""
     parser.feed(data)
