@@ -77,7 +77,11 @@ def _accepted_codings(header: str) -> set[str]:
 
 
 class StreamResponse(MutableMapping[str, Any]):
-    """A response whose body is written piece by piece after ``prepare()``."""
+    """A response whose body is written piece by piece after ``prepare()``.
+
+    A subclass that defines ``__init__`` calls ``super().__init__(...)``: the
+    response's state is set there, on the instance.
+    """
 
     _cookies: SimpleCookie | None
     _chunked: bool
