@@ -278,16 +278,19 @@ def run_wrk(settings: Settings, url: str, duration: int, script: Path | None = N
     return done.stdout
 
 
+def contender_args(scenario: Scenario, contender: str) -> tuple[str, ...]:
+    """The options ``contender``'s script takes for ``scenario`` (after port and loop)."""
+    if contender == "raw":
+        return scenario.raw_args or ()
+    if contender == "floor":
+        return ()  # it answers GET / only, and has no other options
+    return scenario.app_args
+
+
 def measure(settings: Settings, scenario: Scenario, contender: str, loop: str) -> Result:
     """Start one contender, check it, warm it up, measure it, stop it."""
     port = free_port()
-    args = (
-        scenario.raw_args
-        if contender == "raw"
-        else ()
-        if contender == "floor"
-        else scenario.app_args
-    )
+    args = contender_args(scenario, contender)
     argv = [
         *settings.server_pin,
         sys.executable,
@@ -296,7 +299,7 @@ def measure(settings: Settings, scenario: Scenario, contender: str, loop: str) -
         str(port),
         "--loop",
         loop,
-        *(args or ()),
+        *args,
     ]
     url = f"http://127.0.0.1:{port}{scenario.path}"
     result = Result(scenario.name, contender, loop)
