@@ -18,7 +18,7 @@ from jackfield.http import (
     RequestParser,
 )
 
-from .conftest import run
+from .conftest import Outcome, run
 
 Parse = Any  # the conftest fixture: parse(data, limits=None) -> list of events
 
@@ -542,6 +542,14 @@ def test_a_repeated_field_section_reads_as_on_a_fresh_parser(warm_up: bytes, dat
     # HeadReader.read reuses the last head's headers and framing when the next
     # one has the same field section and version: that must never change an outcome.
     limits = Limits(max_request_line=60)
+    fresh = _reads_as_on_a_fresh_parser(warm_up, data, limits)
+    # Byte by byte, each head is met alone: the reference for both.
+    bytewise, _ = run([data[i : i + 1] for i in range(len(data))], limits)
+    assert fresh == bytewise
+
+
+def _reads_as_on_a_fresh_parser(warm_up: bytes, data: bytes, limits: Limits) -> list[Outcome]:
+    """Check that ``data`` after ``warm_up`` gives what it gives alone; return those events."""
     fresh, _ = run([data], limits)
     warm_events, _ = run([warm_up], limits)
     warmed, _ = run([warm_up, data], limits)
@@ -549,10 +557,8 @@ def test_a_repeated_field_section_reads_as_on_a_fresh_parser(warm_up: bytes, dat
         assert warm_events[-1] is END_OF_MESSAGE, "the warm-up must be accepted whole"
     assert warmed[: len(warm_events)] == warm_events
     assert warmed[len(warm_events) :] == fresh
-    # Byte by byte, each head is met alone: the reference for both.
-    bytewise, _ = run([data[i : i + 1] for i in range(len(data))], limits)
-    assert fresh == bytewise
     assert fresh, "every case gives a head or an error"
+    return fresh
 
 
 _GET_LINE = b"GET /a?b=c HTTP/1.1"
@@ -594,14 +600,7 @@ _GET_LINE = b"GET /a?b=c HTTP/1.1"
 def test_a_repeated_request_line_reads_as_on_a_fresh_parser(warm_up: bytes, data: bytes) -> None:
     # HeadReader.request_line reuses its last reading when the next line has the
     # same bytes: what follows the line, or a line one byte off, must read as new.
-    limits = Limits(max_headers_size=160)
-    fresh, _ = run([data], limits)
-    warm_events, _ = run([warm_up], limits)
-    warmed, _ = run([warm_up, data], limits)
-    assert warm_events[-1] is END_OF_MESSAGE, "the warm-up must be accepted whole"
-    assert warmed[: len(warm_events)] == warm_events
-    assert warmed[len(warm_events) :] == fresh
-    assert fresh, "every case gives a head or an error"
+    _reads_as_on_a_fresh_parser(warm_up, data, Limits(max_headers_size=160))
 
 
 def _head_of(parser: RequestParser, data: bytes) -> RequestHead:
